@@ -1,0 +1,152 @@
+// mm's launcher for mongo-java-server (de.bwaldvogel:mongo-java-server, see pom.xml beside this file).
+//
+// Usage:
+//   java -cp '<lib>/*:<classes>' MmMongoServer --port N [--bind 127.0.0.1] [--data FILE] [--oplog|--no-oplog]
+//   java -cp '<lib>/*' MmMongoServer.java ...          (single-file source launch, slower to start)
+//
+//   --port N      TCP port (0 = pick a free one; the chosen port is printed)
+//   --bind ADDR   address to listen on (default 127.0.0.1; only that address is bound)
+//   --data FILE   H2 MVStore file: data survives restarts. Without it: in-memory backend.
+//   --oplog       enable the oplog (needed for change streams). Default: on in memory, off with --data
+//   --no-oplog    disable the oplog (with --data the oplog would otherwise grow without bound)
+//
+// Prints exactly one line to stdout when ready:   mm-mongo listening on 127.0.0.1:PORT
+// Logs (slf4j-simple) go to stderr at WARN (two noisy wire loggers off) unless overridden with
+// -Dorg.slf4j.simpleLogger.defaultLogLevel=info / -Dorg.slf4j.simpleLogger.log.<logger>=... .
+// On SIGTERM/SIGINT a shutdown hook closes clients and the backend (H2 commits and closes its file).
+// Exit code 2 = bad arguments, 1 = failed to start (e.g. port in use, data file locked).
+
+import de.bwaldvogel.mongo.MongoBackend;
+import de.bwaldvogel.mongo.MongoServer;
+import de.bwaldvogel.mongo.MongoVersion;
+import de.bwaldvogel.mongo.backend.h2.H2Backend;
+import de.bwaldvogel.mongo.backend.memory.MemoryBackend;
+
+import java.io.File;
+import java.net.InetSocketAddress;
+import java.util.List;
+
+public class MmMongoServer {
+
+    /** Reported as MongoDB 4.4 (wire version 9); mongo-java-server's own enum stops at MONGO_5_0 = wire 8. */
+    static final class Mongo44 implements MongoVersion {
+        @Override
+        public List<Integer> getVersionArray() {
+            return List.of(4, 4, 0);
+        }
+
+        @Override
+        public int getWireVersion() {
+            return 9;
+        }
+    }
+
+    private static void usage(String msg) {
+        System.err.println("mm-mongo: " + msg);
+        System.err.println("usage: MmMongoServer --port N [--bind 127.0.0.1] [--data FILE] [--oplog|--no-oplog]");
+        System.exit(2);
+    }
+
+    private static void setDefaultProperty(String key, String value) {
+        if (System.getProperty(key) == null) {
+            System.setProperty(key, value);
+        }
+    }
+
+    public static void main(String[] args) {
+        setDefaultProperty("org.slf4j.simpleLogger.defaultLogLevel", "warn");
+        // Both log full stack traces at ERROR for routine events: every Node driver close resets its
+        // monitor sockets ("Connection reset"), and every unknown command (e.g. `hello`) is logged
+        // although the client already receives the error. Silence them unless asked otherwise.
+        setDefaultProperty("org.slf4j.simpleLogger.log.de.bwaldvogel.mongo.wire.MongoExceptionHandler", "off");
+        setDefaultProperty("org.slf4j.simpleLogger.log.de.bwaldvogel.mongo.wire.MongoWireProtocolHandler", "off");
+
+        Integer port = null;
+        String bind = "127.0.0.1";
+        String data = null;
+        Boolean oplog = null;
+
+        for (int i = 0; i < args.length; i++) {
+            String a = args[i];
+            String v = null;
+            int eq = a.indexOf('=');
+            if (a.startsWith("--") && eq > 0) {
+                v = a.substring(eq + 1);
+                a = a.substring(0, eq);
+            }
+            switch (a) {
+                case "--port":
+                case "--bind":
+                case "--data":
+                    if (v == null) {
+                        if (i + 1 >= args.length) usage("missing value for " + a);
+                        v = args[++i];
+                    }
+                    if (a.equals("--port")) {
+                        try {
+                            port = Integer.parseInt(v);
+                        } catch (NumberFormatException e) {
+                            usage("bad port: " + v);
+                        }
+                        if (port < 0 || port > 65535) usage("bad port: " + v);
+                    } else if (a.equals("--bind")) {
+                        bind = v;
+                    } else {
+                        data = v;
+                    }
+                    break;
+                case "--oplog":
+                    oplog = Boolean.TRUE;
+                    break;
+                case "--no-oplog":
+                    oplog = Boolean.FALSE;
+                    break;
+                case "-h":
+                case "--help":
+                    usage("help");
+                    break;
+                default:
+                    usage("unknown argument: " + args[i]);
+            }
+        }
+        if (port == null) usage("--port is required");
+
+        final MongoServer server;
+        try {
+            MongoBackend backend;
+            if (data != null) {
+                File f = new File(data).getAbsoluteFile();
+                File dir = f.getParentFile();
+                if (dir != null && !dir.isDirectory() && !dir.mkdirs()) {
+                    throw new IllegalStateException("cannot create directory " + dir);
+                }
+                backend = new H2Backend(f.getPath());
+            } else {
+                backend = new MemoryBackend();
+            }
+            backend.version(new Mongo44());
+            server = new MongoServer(backend);
+            if (oplog == null ? data == null : oplog) {
+                server.enableOplog();
+            }
+            server.bind(new InetSocketAddress(bind, port));
+        } catch (Throwable e) {
+            System.err.println("mm-mongo: failed to start: " + e);
+            System.exit(1);
+            return;
+        }
+
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            try {
+                server.shutdownNow(); // closes client connections, then the backend (H2: commit + close)
+            } catch (Throwable e) {
+                System.err.println("mm-mongo: error during shutdown: " + e);
+            }
+        }, "mm-mongo-shutdown"));
+
+        InetSocketAddress local = server.getLocalAddress();
+        System.out.println("mm-mongo listening on " + bind + ":" + local.getPort());
+        System.out.flush();
+        // Netty's event loop threads are non-daemon: the JVM stays up until SIGTERM.
+    }
+}

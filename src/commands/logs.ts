@@ -1,0 +1,28 @@
+import {Args, Flags} from '@oclif/core'
+
+import {BaseCommand} from '../base-command.js'
+import {followLogs, logSources, readLogs} from '../operations/logs.js'
+import {onInterrupt} from '../ui/progress.js'
+
+export default class Logs extends BaseCommand<typeof Logs> {
+  static override summary = 'Merged, prefixed logs of the running platform'
+  static override examples = ['<%= config.bin %> logs', '<%= config.bin %> logs kafka -n 50', '<%= config.bin %> logs -f']
+  static override strict = false
+  static override enableJsonFlag = false
+  static override args = {component: Args.string({description: 'servers or runners to show (default: all)'})}
+  static override flags = {
+    follow: Flags.boolean({char: 'f', env: 'MM_LOGS_FOLLOW', description: 'keep printing new lines'}),
+    lines: Flags.integer({char: 'n', env: 'MM_LOGS_LINES', default: 20, description: 'lines per source to show first'}),
+  }
+
+  public async run(): Promise<void> {
+    const {argv} = await this.parse(Logs)
+    const sources = logSources(this.mm.dataDir, argv as string[])
+    for (const line of readLogs(sources, this.flags.lines)) process.stdout.write(line + '\n')
+    if (!this.flags.follow) return
+    const controller = new AbortController()
+    const off = onInterrupt(() => controller.abort())
+    await followLogs(sources, (line) => process.stdout.write(line + '\n'), controller.signal)
+    off()
+  }
+}

@@ -1,0 +1,36 @@
+import {join} from 'node:path'
+
+import {BaseCommand} from '../base-command.js'
+import {selectRuntime} from '../infra/platform.js'
+import {StateStore} from '../infra/state.js'
+import {UserError} from '../lib/errors.js'
+import {createLogger, fileSink} from '../lib/logger.js'
+import {startPlatform} from '../runtime/host.js'
+import {SUPERVISOR_LOG} from '../operations/up.js'
+import {onInterrupt} from '../ui/progress.js'
+
+/** The background process behind `mm up -d`: runs the runners and the gateway until SIGTERM. */
+export default class Supervise extends BaseCommand<typeof Supervise> {
+  static override hidden = true
+  static override summary = 'Run the runners in the background (started by mm up -d)'
+  static override enableJsonFlag = false
+
+  public async run(): Promise<void> {
+    const logger = createLogger(fileSink(join(this.mm.dataDir, 'logs', SUPERVISOR_LOG)), this.mm.logLevel)
+    const store = new StateStore(this.mm.dataDir)
+    const state = store.read()
+    if (!state) throw new UserError(`no platform state in ${this.mm.dataDir}`, 'start with mm up -d')
+    const endpoints = await (await selectRuntime(this.mm, logger, state.runtime)).endpoints()
+    if (!endpoints) throw new UserError('the infrastructure is not up', 'start with mm up -d')
+    const controller = new AbortController()
+    const off = onInterrupt(() => controller.abort())
+    const host = await startPlatform({config: this.mm, endpoints, logger, infra: () => ({runtime: state.runtime})})
+    store.update((s) => s && {...s, supervisor: {pid: process.pid, mode: 'detached', startedAt: new Date().toISOString(), http: host.gateway.url, ready: true}})
+    logger.info('supervisor.ready', {pid: process.pid, gateway: host.gateway.url})
+    await new Promise<void>((resolve) => controller.signal.addEventListener('abort', () => resolve(), {once: true}))
+    logger.info('supervisor.stopping')
+    await host.stop()
+    store.update((s) => s && (s.supervisor?.pid === process.pid ? {...s, supervisor: undefined} : s))
+    off()
+  }
+}

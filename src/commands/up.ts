@@ -1,0 +1,47 @@
+import {Flags} from '@oclif/core'
+
+import {BaseCommand} from '../base-command.js'
+import {ENV, INFRA_MODES} from '../config/index.js'
+import {InterruptedError} from '../lib/errors.js'
+import {up, type UpResult} from '../operations/up.js'
+import {renderUp} from '../ui/text/platform.js'
+import {onInterrupt, progressPrinter} from '../ui/progress.js'
+
+export default class Up extends BaseCommand<typeof Up> {
+  static override summary = 'Bring the platform up: infrastructure, migrations, topology, runners'
+  static override description =
+    'Starts PostgreSQL, Redis, RabbitMQ, Kafka and MongoDB (docker compose when a Docker engine answers, otherwise as native processes), applies migrations and topology, starts the runners and streams their logs until Ctrl-C. With -d it leaves a supervisor in the background. On a platform already up it reports status and exits 0.'
+  static override examples = ['<%= config.bin %> up', '<%= config.bin %> up -d --infra native', '<%= config.bin %> up --wait-timeout 3m']
+  static override flags = {
+    infra: Flags.string({options: [...INFRA_MODES], env: ENV.infra, description: 'where the servers come from'}),
+    'wait-timeout': Flags.string({env: ENV.waitTimeout, description: 'how long to wait for readiness (e.g. 90s, 3m); exit 4 past it'}),
+    detach: Flags.boolean({char: 'd', env: 'MM_DETACH', description: 'leave a supervisor running in the background and return'}),
+    'http-port': Flags.integer({env: ENV.httpPort, description: 'gateway port (0 = any free port)'}),
+  }
+
+  protected override configFlags() {
+    return {infra: this.flags.infra, waitTimeout: this.flags['wait-timeout'], httpPort: this.flags['http-port']}
+  }
+
+  public async run(): Promise<Omit<UpResult, 'host' | 'infra'>> {
+    const controller = new AbortController()
+    const off = onInterrupt(() => controller.abort())
+    try {
+      const result = await up({config: this.mm, logger: this.logger, mode: this.mm.infra, detach: this.flags.detach, signal: controller.signal, onProgress: progressPrinter()})
+      const {host, infra, ...printable} = result
+      this.present(printable, renderUp)
+      if (host && infra) {
+        this.logger.info('up.streaming', {hint: 'Ctrl-C stops everything'})
+        await new Promise<void>((resolve) => (controller.signal.aborted ? resolve() : controller.signal.addEventListener('abort', () => resolve(), {once: true})))
+        this.logger.info('up.stopping')
+        await host.stop()
+        const {down} = await import('../operations/down.js')
+        await down({config: this.mm, logger: this.logger, volumes: false})
+        throw new InterruptedError('stopped by Ctrl-C')
+      }
+      return printable
+    } finally {
+      off()
+    }
+  }
+}

@@ -1,0 +1,161 @@
+import {existsSync, readFileSync} from 'node:fs'
+import {resolve} from 'node:path'
+import {parseEnv} from 'node:util'
+import {z} from 'zod'
+
+import {parseDuration} from '../lib/duration.js'
+import {UsageError} from '../lib/errors.js'
+
+export const INFRA_MODES = ['auto', 'compose', 'native', 'external'] as const
+export type InfraMode = (typeof INFRA_MODES)[number]
+export const LOG_LEVELS = ['debug', 'info', 'warn', 'error'] as const
+
+/**
+ * Every setting mm knows, with its environment twin. Flags win over the environment, the
+ * environment over `.env` in the working directory, `.env` over the defaults.
+ */
+export const ENV = {
+  dataDir: 'MM_DATA_DIR',
+  infra: 'MM_INFRA',
+  waitTimeout: 'MM_WAIT_TIMEOUT',
+  logLevel: 'MM_LOG_LEVEL',
+  postgresUrl: 'MM_POSTGRES_URL',
+  redisUrl: 'MM_REDIS_URL',
+  rabbitmqUrl: 'MM_RABBITMQ_URL',
+  rabbitmqManagementUrl: 'MM_RABBITMQ_MANAGEMENT_URL',
+  kafkaBrokers: 'MM_KAFKA_BROKERS',
+  mongodbUrl: 'MM_MONGODB_URL',
+  httpHost: 'MM_HTTP_HOST',
+  httpPort: 'MM_HTTP_PORT',
+  ingestFlushInterval: 'MM_INGEST_FLUSH_INTERVAL',
+  retryBackoff: 'MM_RETRY_BACKOFF',
+  cacheDir: 'MM_CACHE_DIR',
+} as const
+export type ConfigKey = keyof typeof ENV
+
+const duration = (what: string) =>
+  z.union([z.string(), z.number()]).transform((v, ctx) => {
+    const ms = parseDuration(v)
+    if (ms === undefined) {
+      ctx.addIssue({code: 'custom', message: `${what} must be a duration like 500ms, 30s, 2m or 1h (got "${v}")`})
+      return z.NEVER
+    }
+    return ms
+  })
+
+const url = (protocols: string[]) =>
+  z
+    .string()
+    .optional()
+    .refine(
+      (v) => {
+        if (v === undefined) return true
+        try {
+          return protocols.includes(new URL(v).protocol)
+        } catch {
+          return false
+        }
+      },
+      {message: `must be a URL starting with ${protocols.map((p) => p + '//').join(' or ')}`},
+    )
+
+const schema = z.object({
+  cwd: z.string(),
+  dataDir: z.string(),
+  cacheDir: z.string(),
+  infra: z.enum(INFRA_MODES, {message: `must be one of ${INFRA_MODES.join(', ')}`}),
+  waitTimeoutMs: duration('wait timeout'),
+  logLevel: z.enum(LOG_LEVELS, {message: `must be one of ${LOG_LEVELS.join(', ')}`}),
+  postgresUrl: url(['postgres:', 'postgresql:']),
+  redisUrl: url(['redis:', 'rediss:']),
+  rabbitmqUrl: url(['amqp:', 'amqps:']),
+  rabbitmqManagementUrl: url(['http:', 'https:']),
+  kafkaBrokers: z
+    .string()
+    .optional()
+    .transform((v) => (v === undefined ? undefined : v.split(',').map((b) => b.trim()).filter(Boolean)))
+    .refine((v) => v === undefined || (v.length > 0 && v.every((b) => /^[^\s:]+:\d+$/.test(b))), {
+      message: 'must be a comma-separated list of host:port',
+    }),
+  mongodbUrl: url(['mongodb:', 'mongodb+srv:']),
+  httpHost: z.string().min(1),
+  httpPort: z.coerce.number().int().min(0).max(65535),
+  ingestFlushIntervalMs: duration('ingest flush interval'),
+  retryBackoffMs: z.string().transform((v, ctx) => {
+    const steps = v.split(',').map((s) => parseDuration(s.trim()))
+    if (steps.length === 0 || steps.some((s) => s === undefined)) {
+      ctx.addIssue({code: 'custom', message: `must be a comma-separated list of durations like 1s,2s,4s (got "${v}")`})
+      return z.NEVER
+    }
+    return steps as number[]
+  }),
+})
+
+export type Config = Readonly<z.infer<typeof schema>>
+
+export interface ConfigInput {
+  /** Values from flags, already named by config key; undefined means "not given". */
+  flags?: Partial<Record<ConfigKey, string | number | undefined>>
+  env?: NodeJS.ProcessEnv
+  cwd?: string
+}
+
+const DEFAULTS = {
+  infra: 'auto',
+  waitTimeout: '120s',
+  logLevel: 'info',
+  httpHost: '127.0.0.1',
+  httpPort: '8080',
+  ingestFlushInterval: '1h',
+  retryBackoff: '1s,2s,4s,8s,16s',
+} satisfies Partial<Record<ConfigKey, string>>
+
+const readDotEnv = (cwd: string): Record<string, string> => {
+  const path = resolve(cwd, '.env')
+  if (!existsSync(path)) return {}
+  try {
+    return parseEnv(readFileSync(path, 'utf8')) as Record<string, string>
+  } catch (error) {
+    throw new UsageError(`cannot read ${path}: ${(error as Error).message}`, 'fix or remove the .env file')
+  }
+}
+
+/** Loads, validates and freezes the configuration. The only reader of process.env besides ui/terminal.ts. */
+export const loadConfig = (input: ConfigInput = {}): Config => {
+  const cwd = input.cwd ?? process.cwd()
+  const env = input.env ?? process.env
+  const dotenv = readDotEnv(cwd)
+  const pick = (key: ConfigKey): string | number | undefined =>
+    input.flags?.[key] ?? env[ENV[key]] ?? dotenv[ENV[key]] ?? (DEFAULTS as Record<string, string>)[key]
+
+  const home = env.HOME ?? '/root'
+  const raw = {
+    cwd,
+    dataDir: resolve(cwd, String(pick('dataDir') ?? '.mm')),
+    cacheDir: resolve(cwd, String(pick('cacheDir') ?? resolve(env.XDG_CACHE_HOME ?? resolve(home, '.cache'), 'mm'))),
+    infra: pick('infra'),
+    waitTimeoutMs: pick('waitTimeout'),
+    logLevel: pick('logLevel'),
+    postgresUrl: pick('postgresUrl'),
+    redisUrl: pick('redisUrl'),
+    rabbitmqUrl: pick('rabbitmqUrl'),
+    rabbitmqManagementUrl: pick('rabbitmqManagementUrl'),
+    kafkaBrokers: pick('kafkaBrokers'),
+    mongodbUrl: pick('mongodbUrl'),
+    httpHost: pick('httpHost'),
+    httpPort: pick('httpPort'),
+    ingestFlushIntervalMs: pick('ingestFlushInterval'),
+    retryBackoffMs: pick('retryBackoff'),
+  }
+  const parsed = schema.safeParse(raw)
+  if (!parsed.success) {
+    const keyOf = (path: PropertyKey[]): string => {
+      const field = String(path[0])
+      const key = (Object.keys(ENV) as ConfigKey[]).find((k) => field.startsWith(k))
+      return key ? `${ENV[key]} (--${key.replace(/[A-Z]/g, (c) => '-' + c.toLowerCase())})` : field
+    }
+    const lines = parsed.error.issues.map((i) => `${keyOf(i.path)}: ${i.message}`)
+    throw new UsageError(`invalid configuration:\n  ${lines.join('\n  ')}`, 'fix the flag, the MM_* variable or .env')
+  }
+  return Object.freeze(parsed.data)
+}

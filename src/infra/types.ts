@@ -1,0 +1,52 @@
+export const SERVER_NAMES = ['postgres', 'redis', 'rabbitmq', 'kafka', 'mongo'] as const
+export type ServerName = (typeof SERVER_NAMES)[number]
+export type RuntimeKind = 'native' | 'compose' | 'external'
+
+/** Where each server answers. Secrets may be inside: mask before printing. */
+export interface Endpoints {
+  postgres: string
+  redis: string
+  rabbitmq: string
+  rabbitmqManagement: string
+  kafka: string[]
+  mongo: string
+}
+
+export interface ServerStatus {
+  name: ServerName
+  runtime: RuntimeKind
+  /** Masked URL. */
+  url: string
+  healthy: boolean
+  version?: string
+  /** What actually serves it, when it is not the real thing (e.g. mongo-java-server). */
+  implementation?: string
+  pid?: number
+  error?: string
+}
+
+export interface UpOptions {
+  signal: AbortSignal
+  waitTimeoutMs: number
+  onProgress?: (event: ProgressEvent) => void
+}
+
+export type ProgressEvent =
+  | {type: 'starting'; server: ServerName; detail?: string}
+  | {type: 'ready'; server: ServerName; ms: number; reused: boolean}
+  | {type: 'failed'; server: ServerName; error: string}
+
+export interface UpResult {
+  endpoints: Endpoints
+  /** Servers this call started (others were already running). */
+  started: ServerName[]
+}
+
+/** One way of providing the five servers: compose, native or external. */
+export interface InfraRuntime {
+  readonly kind: RuntimeKind
+  up(options: UpOptions): Promise<UpResult>
+  down(options: {volumes: boolean}): Promise<void>
+  status(): Promise<ServerStatus[]>
+  endpoints(): Promise<Endpoints | undefined>
+}

@@ -1,0 +1,144 @@
+import {readdirSync, readFileSync, readlinkSync} from 'node:fs'
+
+/** True when a process with this pid exists (and is not a zombie). */
+export const isAlive = (pid: number | undefined): boolean => {
+  if (!pid || pid <= 0) return false
+  try {
+    process.kill(pid, 0)
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EPERM') return false
+  }
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z'
+  } catch {
+    return true // no /proc (macOS): trust kill(0)
+  }
+}
+
+export const cmdline = (pid: number): string | undefined => {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').filter(Boolean).join(' ')
+  } catch {
+    return undefined
+  }
+}
+
+/** Sends a signal to a process group (when we started it detached) or the process; ignores the gone. */
+export const signal = (pid: number, sig: NodeJS.Signals, group = true): boolean => {
+  try {
+    process.kill(group ? -pid : pid, sig)
+    return true
+  } catch {
+    try {
+      process.kill(pid, sig)
+      return true
+    } catch {
+      return false
+    }
+  }
+}
+
+export const sleep = (ms: number, abort?: AbortSignal): Promise<void> =>
+  new Promise((resolve) => {
+    const timer = setTimeout(done, ms)
+    function done() {
+      clearTimeout(timer)
+      abort?.removeEventListener('abort', done)
+      resolve()
+    }
+    abort?.addEventListener('abort', done, {once: true})
+  })
+
+/** Polls `check` until it returns a value or the deadline passes. */
+export const waitFor = async <T>(
+  check: () => Promise<T | undefined>,
+  {timeoutMs, intervalMs = 200, signal: abort}: {timeoutMs: number; intervalMs?: number; signal?: AbortSignal},
+): Promise<T | undefined> => {
+  const deadline = Date.now() + timeoutMs
+  for (;;) {
+    const value = await check().catch(() => undefined)
+    if (value !== undefined) return value
+    if (Date.now() >= deadline || abort?.aborted) return undefined
+    await sleep(Math.min(intervalMs, Math.max(0, deadline - Date.now())), abort)
+  }
+}
+
+/** Stops a process: SIGTERM, wait, then SIGKILL. Resolves once it is gone. */
+export const stopProcess = async (pid: number, {timeoutMs = 15_000, group = true} = {}): Promise<void> => {
+  if (!isAlive(pid)) return
+  signal(pid, 'SIGTERM', group)
+  const gone = await waitFor(async () => (isAlive(pid) ? undefined : true), {timeoutMs, intervalMs: 100})
+  if (!gone) {
+    signal(pid, 'SIGKILL', group)
+    await waitFor(async () => (isAlive(pid) ? undefined : true), {timeoutMs: 5000, intervalMs: 50})
+  }
+}
+
+export interface Listener {
+  port: number
+  address: string
+  pid?: number
+  command?: string
+}
+
+/** Who listens on a TCP port, from /proc (Linux). Empty when nothing does or /proc is absent. */
+export const listenersOn = (port: number): Listener[] => {
+  const inodes = new Map<string, {address: string}>()
+  for (const file of ['/proc/net/tcp', '/proc/net/tcp6']) {
+    let text: string
+    try {
+      text = readFileSync(file, 'utf8')
+    } catch {
+      continue
+    }
+    for (const line of text.split('\n').slice(1)) {
+      const cols = line.trim().split(/\s+/)
+      if (cols.length < 10 || cols[3] !== '0A') continue // 0A = LISTEN
+      const [addrHex, portHex] = cols[1]!.split(':')
+      if (Number.parseInt(portHex!, 16) !== port) continue
+      inodes.set(cols[9]!, {address: decodeAddress(addrHex!)})
+    }
+  }
+  if (inodes.size === 0) return []
+  const found: Listener[] = []
+  let pids: string[] = []
+  try {
+    pids = readdirSync('/proc').filter((p) => /^\d+$/.test(p))
+  } catch {
+    /* no /proc */
+  }
+  for (const pid of pids) {
+    let fds: string[]
+    try {
+      fds = readdirSync(`/proc/${pid}/fd`)
+    } catch {
+      continue
+    }
+    for (const fd of fds) {
+      let link: string
+      try {
+        link = readlinkSync(`/proc/${pid}/fd/${fd}`)
+      } catch {
+        continue
+      }
+      const m = /^socket:\[(\d+)\]$/.exec(link)
+      const hit = m && inodes.get(m[1]!)
+      if (hit) {
+        found.push({port, address: hit.address, pid: Number(pid), command: cmdline(Number(pid))})
+        inodes.delete(m[1]!)
+      }
+    }
+  }
+  for (const rest of inodes.values()) found.push({port, address: rest.address})
+  return found
+}
+
+const decodeAddress = (hex: string): string => {
+  if (hex.length === 8) {
+    return [3, 2, 1, 0].map((i) => Number.parseInt(hex.slice(i * 2, i * 2 + 2), 16)).join('.')
+  }
+  if (/^0+$/.test(hex)) return '::'
+  if (hex === '00000000000000000000000001000000') return '::1'
+  return 'ipv6'
+}

@@ -1,0 +1,137 @@
+import {spawn} from 'node:child_process'
+import {closeSync, mkdirSync, openSync, readFileSync} from 'node:fs'
+import {join} from 'node:path'
+
+import type {Config, InfraMode} from '../config/index.js'
+import {selectRuntime} from '../infra/platform.js'
+import {StateStore} from '../infra/state.js'
+import {applyTopology} from '../infra/topology/apply.js'
+import {TOPOLOGY} from '../infra/topology/spec.js'
+import type {Endpoints, InfraRuntime, ProgressEvent, ServerName} from '../infra/types.js'
+import {MmError, ReadinessTimeoutError, indent, tail} from '../lib/errors.js'
+import type {Logger} from '../lib/logger.js'
+import {packageRoot} from '../lib/package-root.js'
+import {isAlive, sleep, stopProcess} from '../lib/proc.js'
+import {maskUrl} from '../lib/urls.js'
+import {startPlatform, type PlatformHost} from '../runtime/host.js'
+import {acquireLock} from './lock.js'
+import {collectStatus, type PlatformStatus} from './status.js'
+
+export interface UpOptions {
+  config: Config
+  logger: Logger
+  mode: InfraMode
+  detach: boolean
+  signal: AbortSignal
+  onProgress?: (e: ProgressEvent) => void
+}
+
+export interface UpResult {
+  alreadyUp: boolean
+  runtime: string
+  durationMs: number
+  started: ServerName[]
+  endpoints: {name: string; url: string}[]
+  status?: PlatformStatus
+  /** Foreground only: the runners and gateway living in this process. */
+  host?: PlatformHost
+  infra?: InfraRuntime
+}
+
+export const SUPERVISOR_LOG = 'mm.log'
+
+export const endpointRows = (e: Endpoints, gateway?: string): {name: string; url: string}[] => [
+  ...(gateway ? [{name: 'gateway', url: gateway}] : []),
+  {name: 'postgres', url: maskUrl(e.postgres)},
+  {name: 'redis', url: maskUrl(e.redis)},
+  {name: 'rabbitmq', url: maskUrl(e.rabbitmq)},
+  {name: 'rabbitmq-ui', url: maskUrl(e.rabbitmqManagement)},
+  {name: 'kafka', url: e.kafka.join(',')},
+  {name: 'mongo', url: maskUrl(e.mongo)},
+]
+
+/**
+ * `mm up`: infrastructure, migrations and topology, then the runners (here, or in a detached
+ * supervisor). On a platform already up it only reports status. A failed start rolls back what
+ * this call started.
+ */
+export const up = async (opts: UpOptions): Promise<UpResult> => {
+  const began = Date.now()
+  const {config, logger} = opts
+  const store = new StateStore(config.dataDir)
+  mkdirSync(join(config.dataDir, 'logs'), {recursive: true})
+  const release = acquireLock(join(config.dataDir, 'up.lock'))
+  try {
+    const before = store.read()
+    const supervisorAlive = before?.supervisor !== undefined && isAlive(before.supervisor.pid)
+    const infra = await selectRuntime(config, logger, opts.mode)
+    if (supervisorAlive) {
+      const status = await collectStatus(config, logger)
+      if (status.healthy) {
+        const endpoints = await infra.endpoints()
+        return {alreadyUp: true, runtime: infra.kind, durationMs: Date.now() - began, started: [], endpoints: endpoints ? endpointRows(endpoints, before.supervisor?.http) : [], status}
+      }
+    }
+    const result = await infra.up({signal: opts.signal, waitTimeoutMs: config.waitTimeoutMs, onProgress: opts.onProgress})
+    const rollback = async () => {
+      if (result.started.length > 0 && infra.kind === 'native') {
+        logger.warn('up.rollback', {servers: result.started})
+        await infra.down({volumes: false})
+      }
+    }
+    try {
+      await applyTopology(result.endpoints, TOPOLOGY, logger.child('topology'))
+    } catch (error) {
+      await rollback()
+      throw new MmError(`applying migrations and topology failed: ${(error as Error).message}`, 'see mm logs; fix the cause and run mm up again')
+    }
+    if (supervisorAlive) {
+      // The runners were already up; this call repaired the infrastructure under them.
+      return {alreadyUp: false, runtime: infra.kind, durationMs: Date.now() - began, started: result.started, endpoints: endpointRows(result.endpoints, before.supervisor?.http)}
+    }
+    if (opts.detach) {
+      const http = await spawnSupervisor(config, store, opts.signal).catch(async (error) => {
+        await rollback()
+        throw error
+      })
+      return {alreadyUp: false, runtime: infra.kind, durationMs: Date.now() - began, started: result.started, endpoints: endpointRows(result.endpoints, http)}
+    }
+    let host: PlatformHost
+    try {
+      host = await startPlatform({config, endpoints: result.endpoints, logger, infra: () => ({runtime: infra.kind})})
+    } catch (error) {
+      await rollback()
+      throw error
+    }
+    store.update((s) => s && {...s, supervisor: {pid: process.pid, mode: 'foreground', startedAt: new Date().toISOString(), http: host.gateway.url, ready: true}})
+    return {alreadyUp: false, runtime: infra.kind, durationMs: Date.now() - began, started: result.started, endpoints: endpointRows(result.endpoints, host.gateway.url), host, infra}
+  } finally {
+    release()
+  }
+}
+
+/** Starts `mm supervise` in the background and waits until it reports ready (or dies). */
+const spawnSupervisor = async (config: Config, store: StateStore, signal: AbortSignal): Promise<string> => {
+  const logFile = join(config.dataDir, 'logs', SUPERVISOR_LOG)
+  const fd = openSync(logFile, 'a')
+  const offset = readFileSync(logFile).length
+  const child = spawn(process.execPath, [process.argv[1] ?? join(packageRoot(), 'bin', 'run.js'), 'supervise', '--data-dir', config.dataDir], {
+    cwd: config.cwd,
+    detached: true,
+    stdio: ['ignore', fd, fd],
+  })
+  child.unref()
+  closeSync(fd)
+  const deadline = Date.now() + config.waitTimeoutMs
+  for (;;) {
+    const sup = store.read()?.supervisor
+    if (sup && sup.pid === child.pid && sup.ready && sup.http) return sup.http
+    const logTail = () => indent(tail(readFileSync(logFile, 'utf8').slice(offset) || '(empty)', 15), '    ')
+    if (!isAlive(child.pid)) throw new MmError(`the supervisor exited during start-up\n  last lines of ${logFile}:\n${logTail()}`, 'see mm logs')
+    if (Date.now() > deadline || signal.aborted) {
+      await stopProcess(child.pid!)
+      throw new ReadinessTimeoutError(`runners not ready after ${config.waitTimeoutMs / 1000}s\n${logTail()}`, 'see mm logs; raise --wait-timeout')
+    }
+    await sleep(100, signal)
+  }
+}

@@ -1,0 +1,47 @@
+import type {FastifyInstance} from 'fastify'
+
+import type {Logger} from '../lib/logger.js'
+import {freePort, isPortFree} from '../lib/ports.js'
+import type {RunnerReport} from './supervisor.js'
+
+export interface Gateway {
+  url: string
+  app: FastifyInstance
+  close(): Promise<void>
+}
+
+/**
+ * The one HTTP port of `mm up` (PLATFORM.md §3.6): `GET /health` with every runner's state and
+ * counters, and the components' routes under their paths. Errors are JSON, never stack traces.
+ */
+export const startGateway = async (opts: {host: string; port: number; logger: Logger; reports: () => RunnerReport[]; infra: () => Record<string, unknown>}): Promise<Gateway> => {
+  const {default: Fastify} = await import('fastify')
+  const app = Fastify({logger: false, disableRequestLogging: true})
+  app.setErrorHandler((error: {statusCode?: number; code?: string; message: string; validation?: unknown}, _req, reply) => {
+    const status = error.statusCode && error.statusCode >= 400 ? error.statusCode : 500
+    if (status >= 500) opts.logger.error('http.error', {error: error.message})
+    void reply.status(status).send({
+      error: {code: error.code ?? (status >= 500 ? 'internal' : 'bad_request'), message: status >= 500 ? 'internal error' : error.message, ...(error.validation ? {details: error.validation} : {})},
+    })
+  })
+  app.setNotFoundHandler((req, reply) => {
+    void reply.status(404).send({error: {code: 'not_found', message: `no route for ${req.method} ${req.url.split('?')[0]}`}})
+  })
+  app.get('/health', async (_req, reply) => {
+    const runners = opts.reports()
+    const ok = runners.every((r) => r.state === 'ready')
+    return reply.status(ok ? 200 : 503).send({status: ok ? 'ok' : 'degraded', pid: process.pid, runners, ...opts.infra()})
+  })
+
+  let port = opts.port
+  if (port !== 0 && !(await isPortFree(port, opts.host))) {
+    const taken = port
+    port = await freePort(opts.host)
+    opts.logger.warn('gateway.port_taken', {wanted: taken, using: port})
+  }
+  await app.listen({host: opts.host, port})
+  const address = app.server.address()
+  const actual = typeof address === 'object' && address ? address.port : port
+  const url = `http://${opts.host}:${actual}`
+  return {url, app, close: () => app.close()}
+}

@@ -1,0 +1,35 @@
+import type {Config} from '../config/index.js'
+import type {Endpoints} from '../infra/types.js'
+import type {Logger} from '../lib/logger.js'
+import {buildRunners} from './components.js'
+import {type Gateway, startGateway} from './gateway.js'
+import type {Runner} from './runner.js'
+import {startSupervisor, type Supervisor} from './supervisor.js'
+
+export interface PlatformHost {
+  supervisor: Supervisor
+  gateway: Gateway
+  /** Stops the gateway, then the runners in reverse start order. */
+  stop(): Promise<void>
+}
+
+/** Runs the runners and the HTTP gateway in this process (foreground `mm up` or the detached supervisor). */
+export const startPlatform = async (deps: {config: Config; endpoints: Endpoints; logger: Logger; runners?: Runner[]; infra?: () => Record<string, unknown>}): Promise<PlatformHost> => {
+  const supervisor = await startSupervisor(deps.runners ?? buildRunners(), deps)
+  let gateway: Gateway
+  try {
+    gateway = await startGateway({host: deps.config.httpHost, port: deps.config.httpPort, logger: deps.logger.child('gateway'), reports: supervisor.reports, infra: deps.infra ?? (() => ({}))})
+  } catch (error) {
+    await supervisor.stop()
+    throw error
+  }
+  deps.logger.info('gateway.listening', {url: gateway.url})
+  return {
+    supervisor,
+    gateway,
+    async stop() {
+      await gateway.close().catch(() => {})
+      await supervisor.stop()
+    },
+  }
+}

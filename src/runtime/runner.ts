@@ -1,0 +1,37 @@
+import type {Config} from '../config/index.js'
+import type {Endpoints} from '../infra/types.js'
+import type {Logger} from '../lib/logger.js'
+
+/** Counters every runner keeps; `mm status --json` and the dashboard show them. */
+export interface RunnerCounters {
+  handled: number
+  failed: number
+  retried: number
+  deadLettered: number
+  httpRequests: number
+}
+
+export const emptyCounters = (): RunnerCounters => ({handled: 0, failed: 0, retried: 0, deadLettered: 0, httpRequests: 0})
+
+export interface RunnerContext {
+  /** Aborted when the runner must stop: finish in-flight work, then resolve `stopped`. */
+  signal: AbortSignal
+  logger: Logger
+  config: Config
+  endpoints: Endpoints
+}
+
+export interface RunningRunner {
+  /** Resolves once the runner has stopped (after its signal aborted, or on its own failure). */
+  stopped: Promise<void>
+  counters(): RunnerCounters
+  /** Extra facts for status, e.g. the HTTP address. */
+  info?(): Record<string, unknown>
+}
+
+/** A component: built by a factory with its ports injected, started by the supervisor. */
+export interface Runner {
+  name: string
+  /** Resolves when ready (HTTP listening, consumers joined). */
+  start(ctx: RunnerContext): Promise<RunningRunner>
+}
