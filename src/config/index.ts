@@ -159,3 +159,31 @@ export const loadConfig = (input: ConfigInput = {}): Config => {
   }
   return Object.freeze(parsed.data)
 }
+
+/**
+ * The configuration as MM_* variables, for child processes of mm (the detached supervisor) so they
+ * run with exactly the settings of the command that started them.
+ */
+export const configToEnv = (config: Config): Record<string, string> => {
+  const env: Record<string, string> = {
+    [ENV.dataDir]: config.dataDir,
+    [ENV.cacheDir]: config.cacheDir,
+    [ENV.infra]: config.infra,
+    [ENV.waitTimeout]: `${config.waitTimeoutMs}ms`,
+    [ENV.logLevel]: config.logLevel,
+    [ENV.httpHost]: config.httpHost,
+    [ENV.httpPort]: String(config.httpPort),
+    [ENV.ingestFlushInterval]: `${config.ingestFlushIntervalMs}ms`,
+    [ENV.retryBackoff]: config.retryBackoffMs.map((ms) => `${ms}ms`).join(','),
+  }
+  const urls: [ConfigKey, string | undefined][] = [
+    ['postgresUrl', config.postgresUrl],
+    ['redisUrl', config.redisUrl],
+    ['rabbitmqUrl', config.rabbitmqUrl],
+    ['rabbitmqManagementUrl', config.rabbitmqManagementUrl],
+    ['kafkaBrokers', config.kafkaBrokers?.join(',')],
+    ['mongodbUrl', config.mongodbUrl],
+  ]
+  for (const [key, value] of urls) if (value !== undefined) env[ENV[key]] = value
+  return env
+}

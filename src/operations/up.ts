@@ -2,7 +2,7 @@ import {spawn} from 'node:child_process'
 import {closeSync, mkdirSync, openSync, readFileSync} from 'node:fs'
 import {join} from 'node:path'
 
-import type {Config, InfraMode} from '../config/index.js'
+import {type Config, configToEnv, type InfraMode} from '../config/index.js'
 import {selectRuntime} from '../infra/platform.js'
 import {StateStore} from '../infra/state.js'
 import {applyTopology} from '../infra/topology/apply.js'
@@ -119,6 +119,7 @@ const spawnSupervisor = async (config: Config, store: StateStore, signal: AbortS
     cwd: config.cwd,
     detached: true,
     stdio: ['ignore', fd, fd],
+    env: {...process.env, ...configToEnv(config)},
   })
   child.unref()
   closeSync(fd)

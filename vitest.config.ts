@@ -1,0 +1,32 @@
+import {defineConfig} from 'vitest/config'
+
+/**
+ * Four tiers (HANDBOOK "Testing"): unit (pure logic), ui (presentation), integration (real servers
+ * started once by mm's native runtime in globalSetup), e2e (spawns the built bin/run.js).
+ */
+export default defineConfig({
+  test: {
+    reporters: ['default', './test/support/summary-reporter.ts'],
+    projects: [
+      {test: {name: 'unit', include: ['test/unit/**/*.test.ts']}},
+      {test: {name: 'ui', include: ['test/ui/**/*.test.{ts,tsx}']}},
+      {
+        test: {
+          name: 'integration',
+          include: ['test/integration/**/*.int.test.ts'],
+          globalSetup: ['test/integration/global-setup.ts'],
+          testTimeout: 60_000,
+          hookTimeout: 120_000,
+        },
+      },
+      {
+        test: {
+          name: 'e2e',
+          include: ['test/e2e/**/*.e2e.test.ts'],
+          testTimeout: 240_000,
+          hookTimeout: 240_000,
+        },
+      },
+    ],
+  },
+})
