@@ -30,6 +30,7 @@ export const ENV = {
   ingestFlushInterval: 'MM_INGEST_FLUSH_INTERVAL',
   retryBackoff: 'MM_RETRY_BACKOFF',
   cacheDir: 'MM_CACHE_DIR',
+  apiUrl: 'MM_API_URL',
 } as const
 export type ConfigKey = keyof typeof ENV
 
@@ -79,6 +80,7 @@ const schema = z.object({
     }),
   mongodbUrl: url(['mongodb:', 'mongodb+srv:']),
   httpHost: z.string().min(1),
+  apiUrl: url(['http:', 'https:']),
   httpPort: z.coerce.number().int().min(0).max(65535),
   ingestFlushIntervalMs: duration('ingest flush interval'),
   retryBackoffMs: z.string().transform((v, ctx) => {
@@ -143,6 +145,7 @@ export const loadConfig = (input: ConfigInput = {}): Config => {
     kafkaBrokers: pick('kafkaBrokers'),
     mongodbUrl: pick('mongodbUrl'),
     httpHost: pick('httpHost'),
+    apiUrl: pick('apiUrl'),
     httpPort: pick('httpPort'),
     ingestFlushIntervalMs: pick('ingestFlushInterval'),
     retryBackoffMs: pick('retryBackoff'),
@@ -183,6 +186,7 @@ export const configToEnv = (config: Config): Record<string, string> => {
     ['rabbitmqManagementUrl', config.rabbitmqManagementUrl],
     ['kafkaBrokers', config.kafkaBrokers?.join(',')],
     ['mongodbUrl', config.mongodbUrl],
+    ['apiUrl', config.apiUrl],
   ]
   for (const [key, value] of urls) if (value !== undefined) env[ENV[key]] = value
   return env

@@ -14,15 +14,20 @@ export interface Gateway {
  * The one HTTP port of `mm up` (PLATFORM.md §3.6): `GET /health` with every runner's state and
  * counters, and the components' routes under their paths. Errors are JSON, never stack traces.
  */
-export const startGateway = async (opts: {host: string; port: number; logger: Logger; reports: () => RunnerReport[]; infra: () => Record<string, unknown>}): Promise<Gateway> => {
+export interface Mounted {
+  name: string
+  routes: (app: FastifyInstance) => void | Promise<void>
+}
+
+export const startGateway = async (opts: {host: string; port: number; logger: Logger; reports: () => RunnerReport[]; infra: () => Record<string, unknown>; mounts?: Mounted[]}): Promise<Gateway> => {
   const {default: Fastify} = await import('fastify')
   const app = Fastify({logger: false, disableRequestLogging: true})
-  app.setErrorHandler((error: {statusCode?: number; code?: string; message: string; validation?: unknown}, _req, reply) => {
-    const status = error.statusCode && error.statusCode >= 400 ? error.statusCode : 500
-    if (status >= 500) opts.logger.error('http.error', {error: error.message})
-    void reply.status(status).send({
-      error: {code: error.code ?? (status >= 500 ? 'internal' : 'bad_request'), message: status >= 500 ? 'internal error' : error.message, ...(error.validation ? {details: error.validation} : {})},
-    })
+  app.setErrorHandler((error: {statusCode?: number; code?: string; message: string; validation?: unknown; details?: unknown; name?: string}, req, reply) => {
+    const status = error.statusCode && error.statusCode >= 400 && error.statusCode < 600 ? error.statusCode : 500
+    if (status >= 500) opts.logger.error('http.error', {method: req.method, url: req.url, error: error.message})
+    const code = error.validation ? 'invalid_request' : error.name === 'HttpError' ? error.code : status >= 500 ? 'internal' : status === 415 ? 'unsupported_media_type' : 'bad_request'
+    const details = error.validation ?? error.details
+    void reply.status(status).send({error: {code, message: status >= 500 ? 'internal error' : error.message, ...(details === undefined ? {} : {details})}})
   })
   app.setNotFoundHandler((req, reply) => {
     void reply.status(404).send({error: {code: 'not_found', message: `no route for ${req.method} ${req.url.split('?')[0]}`}})
@@ -32,6 +37,13 @@ export const startGateway = async (opts: {host: string; port: number; logger: Lo
     const ok = runners.every((r) => r.state === 'ready')
     return reply.status(ok ? 200 : 503).send({status: ok ? 'ok' : 'degraded', pid: process.pid, runners, ...opts.infra()})
   })
+
+  for (const mount of opts.mounts ?? []) {
+    // Each component in its own encapsulated scope: its hooks (request counters) stay its own.
+    await app.register(async (scope) => {
+      await mount.routes(scope)
+    })
+  }
 
   let port = opts.port
   if (port !== 0 && !(await isPortFree(port, opts.host))) {

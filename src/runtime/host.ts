@@ -3,6 +3,7 @@ import type {Endpoints} from '../infra/types.js'
 import type {Logger} from '../lib/logger.js'
 import {buildRunners} from './components.js'
 import {type Gateway, startGateway} from './gateway.js'
+import type {Namespace} from '../infra/topology/spec.js'
 import type {Runner} from './runner.js'
 import {startSupervisor, type Supervisor} from './supervisor.js'
 
@@ -14,21 +15,24 @@ export interface PlatformHost {
 }
 
 /** Runs the runners and the HTTP gateway in this process (foreground `mm up` or the detached supervisor). */
-export const startPlatform = async (deps: {config: Config; endpoints: Endpoints; logger: Logger; runners?: Runner[]; infra?: () => Record<string, unknown>}): Promise<PlatformHost> => {
-  const supervisor = await startSupervisor(deps.runners ?? buildRunners(), deps)
-  let gateway: Gateway
+export const startPlatform = async (deps: {config: Config; endpoints: Endpoints; logger: Logger; runners?: Runner[]; infra?: () => Record<string, unknown>; port?: number; ns?: Namespace}): Promise<PlatformHost> => {
+  let gateway: Gateway | undefined
+  // Calls between components go to the platform's API: this gateway once it listens, or MM_API_URL.
+  const apiUrl = () => deps.config.apiUrl ?? gateway?.url ?? `http://${deps.config.httpHost}:${deps.config.httpPort}`
+  const supervisor = await startSupervisor(deps.runners ?? buildRunners(), {...deps, apiUrl})
   try {
-    gateway = await startGateway({host: deps.config.httpHost, port: deps.config.httpPort, logger: deps.logger.child('gateway'), reports: supervisor.reports, infra: deps.infra ?? (() => ({}))})
+    gateway = await startGateway({host: deps.config.httpHost, port: deps.port ?? deps.config.httpPort, logger: deps.logger.child('gateway'), reports: supervisor.reports, infra: deps.infra ?? (() => ({})), mounts: supervisor.mounts()})
   } catch (error) {
     await supervisor.stop()
     throw error
   }
   deps.logger.info('gateway.listening', {url: gateway.url})
+  const listening = gateway
   return {
     supervisor,
-    gateway,
+    gateway: listening,
     async stop() {
-      await gateway.close().catch(() => {})
+      await listening.close().catch(() => {})
       await supervisor.stop()
     },
   }

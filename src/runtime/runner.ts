@@ -1,4 +1,7 @@
+import type {FastifyInstance} from 'fastify'
+
 import type {Config} from '../config/index.js'
+import type {Namespace} from '../infra/topology/spec.js'
 import type {Endpoints} from '../infra/types.js'
 import type {Logger} from '../lib/logger.js'
 
@@ -19,6 +22,10 @@ export interface RunnerContext {
   logger: Logger
   config: Config
   endpoints: Endpoints
+  /** Topic, queue, exchange, group, Redis key and Mongo database names go through this. */
+  ns: Namespace
+  /** Base URL of the platform's HTTP API (the gateway), for calls between components. */
+  apiUrl: () => string
 }
 
 export interface RunningRunner {
@@ -27,6 +34,8 @@ export interface RunningRunner {
   counters(): RunnerCounters
   /** Extra facts for status, e.g. the HTTP address. */
   info?(): Record<string, unknown>
+  /** HTTP routes served by the gateway (or by `mm run` alone). */
+  routes?: (app: FastifyInstance) => void | Promise<void>
 }
 
 /** A component: built by a factory with its ports injected, started by the supervisor. */

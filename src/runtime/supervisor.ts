@@ -1,4 +1,5 @@
 import type {Config} from '../config/index.js'
+import {type Namespace, rootNamespace} from '../infra/topology/spec.js'
 import type {Endpoints} from '../infra/types.js'
 import {errorMessage} from '../lib/errors.js'
 import type {Logger} from '../lib/logger.js'
@@ -18,6 +19,8 @@ export interface RunnerReport {
 
 export interface Supervisor {
   reports(): RunnerReport[]
+  /** HTTP routes of the runners that have some, for the gateway. */
+  mounts(): {name: string; routes: NonNullable<RunningRunner['routes']>}[]
   /** Stops every runner in reverse start order, each within the timeout. */
   stop(timeoutMs?: number): Promise<void>
 }
@@ -35,7 +38,7 @@ interface Slot {
  * Starts runners in order, each only after the previous is ready; a failure stops those already
  * started (reverse order) and rethrows naming the runner.
  */
-export const startSupervisor = async (runners: Runner[], deps: {config: Config; endpoints: Endpoints; logger: Logger}): Promise<Supervisor> => {
+export const startSupervisor = async (runners: Runner[], deps: {config: Config; endpoints: Endpoints; logger: Logger; ns?: Namespace; apiUrl: () => string}): Promise<Supervisor> => {
   const slots: Slot[] = runners.map((runner) => ({runner, state: 'starting', controller: new AbortController()}))
 
   const stopSlot = async (slot: Slot, timeoutMs: number) => {
@@ -65,6 +68,7 @@ export const startSupervisor = async (runners: Runner[], deps: {config: Config; 
         error: s.error,
         info: s.running?.info?.(),
       })),
+    mounts: () => slots.flatMap((s) => (s.running?.routes ? [{name: s.runner.name, routes: s.running.routes}] : [])),
     async stop(timeoutMs = 15_000) {
       for (const slot of [...slots].reverse()) await stopSlot(slot, timeoutMs)
     },
@@ -73,7 +77,7 @@ export const startSupervisor = async (runners: Runner[], deps: {config: Config; 
   for (const slot of slots) {
     const logger = deps.logger.child(slot.runner.name)
     try {
-      slot.running = await slot.runner.start({signal: slot.controller.signal, logger, config: deps.config, endpoints: deps.endpoints})
+      slot.running = await slot.runner.start({signal: slot.controller.signal, logger, config: deps.config, endpoints: deps.endpoints, ns: deps.ns ?? rootNamespace, apiUrl: deps.apiUrl})
       slot.state = 'ready'
       slot.startedAt = Date.now()
       logger.info('runner.ready')

@@ -1,0 +1,107 @@
+import type {FastifyInstance} from 'fastify'
+import {Redis} from 'ioredis'
+import type {Kafka, Producer} from 'kafkajs'
+import type amqp from 'amqplib'
+import {MongoClient} from 'mongodb'
+import type pg from 'pg'
+
+import type {Logger} from '../../src/lib/logger.js'
+import {emptyCounters, type Runner, type RunnerContext, type RunnerCounters, type RunningRunner} from '../../src/runtime/runner.js'
+import {createPool} from './db.js'
+import {createEventFeed, type FeedEntry} from './events-feed.js'
+import {createKafka} from './kafka.js'
+import {connectRabbit} from './rabbit.js'
+
+export interface Needs {
+  postgres?: boolean
+  redis?: boolean
+  kafka?: boolean
+  rabbitmq?: boolean
+  mongo?: boolean
+}
+
+/** The clients a component asked for, opened before it starts and closed after it stopped. */
+export interface Kit {
+  pool: pg.Pool
+  redis: Redis
+  kafka: Kafka
+  producer: Producer
+  rabbit: amqp.ChannelModel
+  mongo: MongoClient
+  counters: RunnerCounters
+  feed: (entry: Omit<FeedEntry, 'at' | 'runner'>) => void
+  logger: Logger
+}
+
+export interface Started {
+  routes?: (app: FastifyInstance) => void | Promise<void>
+  /** Background work (consumers, relays) that resolves once it stopped after the signal. */
+  tasks?: Promise<void>[]
+  info?: () => Record<string, unknown>
+}
+
+/**
+ * Builds a Runner from a component definition: opens the clients it needs, starts it, and on
+ * abort waits for its tasks (in-flight work finishes) before closing the clients.
+ */
+export const defineComponent = (name: string, needs: Needs, start: (kit: Kit, ctx: RunnerContext) => Promise<Started>): Runner => ({
+  name,
+  async start(ctx: RunnerContext): Promise<RunningRunner> {
+    const counters = emptyCounters()
+    const closers: (() => Promise<unknown>)[] = []
+    const kit = {counters, logger: ctx.logger} as Kit
+    const closeAll = async () => {
+      for (const close of closers.reverse()) await close().catch(() => {})
+    }
+    try {
+      if (needs.postgres) {
+        kit.pool = createPool(ctx.endpoints.postgres, ctx.logger)
+        closers.push(() => kit.pool.end())
+      }
+      // Redis always: the live event feed goes through it.
+      kit.redis = new Redis(ctx.endpoints.redis, {maxRetriesPerRequest: 3, lazyConnect: true})
+      kit.redis.on('error', (error) => ctx.logger.warn('redis.error', {error: error.message}))
+      await kit.redis.connect()
+      closers.push(async () => kit.redis.disconnect())
+      kit.feed = createEventFeed(kit.redis, name)
+      if (needs.kafka) {
+        kit.kafka = createKafka(ctx.endpoints.kafka, `mm-${name}`, ctx.logger)
+        kit.producer = kit.kafka.producer({allowAutoTopicCreation: false, idempotent: true, maxInFlightRequests: 1})
+        await kit.producer.connect()
+        closers.push(() => kit.producer.disconnect())
+      }
+      if (needs.rabbitmq) {
+        kit.rabbit = await connectRabbit(ctx.endpoints.rabbitmq, ctx.logger)
+        closers.push(() => kit.rabbit.close())
+      }
+      if (needs.mongo) {
+        kit.mongo = new MongoClient(ctx.endpoints.mongo, {directConnection: true})
+        await kit.mongo.connect()
+        closers.push(() => kit.mongo.close())
+      }
+      const started = await start(kit, ctx)
+      const stopped = (async () => {
+        await new Promise<void>((resolve) => (ctx.signal.aborted ? resolve() : ctx.signal.addEventListener('abort', () => resolve(), {once: true})))
+        await Promise.allSettled(started.tasks ?? [])
+        await closeAll()
+      })()
+      const routes = started.routes
+      return {
+        stopped,
+        counters: () => ({...counters}),
+        info: started.info,
+        routes:
+          routes &&
+          (async (app: FastifyInstance) => {
+            app.addHook('onRequest', async () => {
+              counters.httpRequests++
+            })
+            await routes(app)
+          }),
+      }
+    } catch (error) {
+      await closeAll()
+      throw error
+    }
+  },
+})

@@ -1,0 +1,157 @@
+import {type Consumer, type IHeaders, Kafka, type KafkaMessage, logLevel, type Producer} from 'kafkajs'
+
+import type {Logger} from '../../src/lib/logger.js'
+import {sleep} from '../../src/lib/proc.js'
+import {dlqOf} from '../../src/infra/topology/spec.js'
+import {PoisonMessageError} from './errors.js'
+
+/** A kafkajs client whose logs go to mm's logger (never to the console behind the dashboard). */
+export const createKafka = (brokers: string[], clientId: string, logger: Logger): Kafka =>
+  new Kafka({
+    clientId,
+    brokers,
+    logLevel: logLevel.WARN,
+    retry: {retries: 8, initialRetryTime: 200},
+    logCreator:
+      () =>
+      ({level, log}) => {
+        const {message, ...rest} = log
+        // The first group join on a fresh broker always logs this while __consumer_offsets is created.
+        if (/coordinator is not available/i.test(message)) return
+        const fields = {message, ...Object.fromEntries(Object.entries(rest).filter(([k]) => k !== 'timestamp' && k !== 'logger'))}
+        if (level <= logLevel.ERROR) logger.warn('kafka.error', fields)
+        else logger.debug('kafka.log', fields)
+      },
+  })
+
+export const headersToStrings = (headers: IHeaders | undefined): Record<string, string> => {
+  const out: Record<string, string> = {}
+  for (const [k, v] of Object.entries(headers ?? {})) {
+    if (v === undefined) continue
+    out[k] = Array.isArray(v) ? v.map(String).join(',') : v.toString()
+  }
+  return out
+}
+
+export interface ConsumedMessage {
+  topic: string
+  partition: number
+  message: KafkaMessage
+}
+
+export interface ConsumerStats {
+  handled: number
+  failed: number
+  retried: number
+  deadLettered: number
+}
+
+export interface KafkaConsumerDeps {
+  kafka: Kafka
+  groupId: string
+  topics: string[]
+  /** Applies the effect; throw PoisonMessageError for what can never succeed. */
+  handle: (m: ConsumedMessage) => Promise<void>
+  /** Delays between attempts; its length is the number of retries. */
+  backoffMs: number[]
+  /** Producer used to write dead letters. */
+  producer: Producer
+  logger: Logger
+  stats: ConsumerStats
+  onDeadLetter?: (m: ConsumedMessage, error: Error) => void
+}
+
+/**
+ * A consumer that commits an offset only after the effect (or the dead letter) is durable:
+ * retries with backoff, then writes the message to `<topic>.dlq` with its original key, value
+ * and headers byte-for-byte plus the x-original-* and x-error-* headers of PLATFORM.md §4.
+ */
+export const startKafkaConsumer = async (deps: KafkaConsumerDeps, signal: AbortSignal, joinTimeoutMs = 60_000): Promise<{stopped: Promise<void>; consumer: Consumer}> => {
+  const consumer = deps.kafka.consumer({groupId: deps.groupId, sessionTimeout: 30_000, heartbeatInterval: 3000, maxWaitTimeInMs: 100})
+  let joinedResolve!: () => void
+  const joined = new Promise<void>((resolve) => (joinedResolve = resolve))
+  consumer.on(consumer.events.GROUP_JOIN, () => joinedResolve())
+  await consumer.connect()
+  await consumer.subscribe({topics: deps.topics, fromBeginning: true})
+
+  await consumer.run({
+    autoCommit: false,
+    eachMessage: async ({topic, partition, message, heartbeat}) => {
+      const m = {topic, partition, message}
+      let attempt = 0
+      for (;;) {
+        attempt++
+        try {
+          await deps.handle(m)
+          deps.stats.handled++
+          break
+        } catch (error) {
+          const err = error instanceof Error ? error : new Error(String(error))
+          const poison = err instanceof PoisonMessageError
+          if (poison || attempt > deps.backoffMs.length || signal.aborted) {
+            if (signal.aborted && !poison) throw err // shutting down: leave it uncommitted for the next owner
+            deps.stats.failed++
+            await deadLetter(deps, m, err, attempt)
+            break
+          }
+          deps.stats.retried++
+          deps.logger.warn('consumer.retry', {topic, offset: message.offset, attempt, error: err.message})
+          await sleepWithHeartbeat(deps.backoffMs[attempt - 1]!, heartbeat)
+        }
+      }
+      await consumer.commitOffsets([{topic, partition, offset: (BigInt(message.offset) + 1n).toString()}])
+    },
+  })
+
+  let timer: NodeJS.Timeout | undefined
+  const timedOut = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`consumer group ${deps.groupId} did not join within ${joinTimeoutMs}ms`)), joinTimeoutMs)
+  })
+  try {
+    await Promise.race([joined, timedOut])
+  } catch (error) {
+    await consumer.disconnect().catch(() => {})
+    throw error
+  } finally {
+    clearTimeout(timer)
+  }
+
+  // disconnect() stops fetching and waits for the message in flight to finish.
+  const stopped = new Promise<void>((resolve) => signal.addEventListener('abort', () => void consumer.disconnect().finally(resolve), {once: true}))
+  return {stopped, consumer}
+}
+
+const deadLetter = async (deps: KafkaConsumerDeps, m: ConsumedMessage, error: Error, attempts: number): Promise<void> => {
+  const {topic, partition, message} = m
+  await deps.producer.send({
+    topic: dlqOf(topic),
+    acks: -1,
+    messages: [
+      {
+        key: message.key,
+        value: message.value,
+        headers: {
+          ...message.headers,
+          'x-original-topic': topic,
+          'x-original-partition': String(partition),
+          'x-original-offset': message.offset,
+          'x-error-class': error.name || 'Error',
+          'x-error-message': error.message.slice(0, 1000),
+          'x-attempts': String(attempts),
+          'x-failed-at': new Date().toISOString(),
+        },
+      },
+    ],
+  })
+  deps.stats.deadLettered++
+  deps.logger.warn('consumer.dead_lettered', {topic, offset: message.offset, error: error.message})
+  deps.onDeadLetter?.(m, error)
+}
+
+const sleepWithHeartbeat = async (ms: number, heartbeat: () => Promise<void>): Promise<void> => {
+  const until = Date.now() + ms
+  while (Date.now() < until) {
+    await sleep(Math.min(2000, until - Date.now()))
+    await heartbeat().catch(() => {})
+  }
+}

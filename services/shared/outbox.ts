@@ -1,0 +1,157 @@
+import type {Producer} from 'kafkajs'
+import pg from 'pg'
+
+import type {Logger} from '../../src/lib/logger.js'
+import {sleep} from '../../src/lib/proc.js'
+import {type Envelope, envelopeHeaders} from './envelope.js'
+import type {RabbitPublisher} from './rabbit.js'
+
+export const OUTBOX_CHANNEL = 'mm_outbox'
+
+/** One message to publish after the transaction that wrote it commits. */
+export interface OutboxMessage {
+  destination: 'kafka' | 'rabbitmq'
+  /** Kafka topic, or RabbitMQ `exchange:routingKey`. */
+  topic: string
+  key: string
+  value: string
+  headers: Record<string, string>
+}
+
+export const kafkaMessage = (e: Envelope): OutboxMessage => ({destination: 'kafka', topic: e.type, key: e.aggregate_id, value: JSON.stringify(e), headers: envelopeHeaders(e)})
+
+/**
+ * Writes messages to the component's outbox in the caller's transaction and wakes the relay
+ * (NOTIFY is delivered on commit, so the relay never sees uncommitted rows).
+ */
+export const appendOutbox = async (client: pg.PoolClient, schema: string, messages: OutboxMessage[]): Promise<void> => {
+  if (messages.length === 0) return
+  await client.query(
+    `INSERT INTO "${schema}".outbox (destination, topic, message_key, payload, headers)
+     SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::jsonb[])`,
+    [messages.map((m) => m.destination), messages.map((m) => m.topic), messages.map((m) => m.key), messages.map((m) => m.value), messages.map((m) => JSON.stringify(m.headers))],
+  )
+  await client.query('SELECT pg_notify($1, $2)', [OUTBOX_CHANNEL, schema])
+}
+
+export interface RelayDeps {
+  url: string
+  schema: string
+  producer: Producer
+  rabbit?: RabbitPublisher
+  logger: Logger
+  batchSize?: number
+  /** Fallback poll when no NOTIFY arrives; also how often a standby relay tries to take over. */
+  pollMs?: number
+  onPublished?: (count: number) => void
+}
+
+export interface Relay {
+  /** True while this instance holds the component's relay lock. */
+  active(): boolean
+  stopped: Promise<void>
+}
+
+interface Row {
+  id: string
+  destination: 'kafka' | 'rabbitmq'
+  topic: string
+  message_key: string
+  payload: string
+  headers: Record<string, string>
+}
+
+/**
+ * Publishes the outbox in id order, in batches. One active relay per component: a session-level
+ * advisory lock; other instances stand by and take over when the holder's session ends. Rows are
+ * marked published only after the broker acknowledged them (at-least-once; consumers dedupe).
+ */
+export const startOutboxRelay = (deps: RelayDeps, signal: AbortSignal): Relay => {
+  const batchSize = deps.batchSize ?? 500
+  const pollMs = deps.pollMs ?? 1000
+  let isActive = false
+  let wake: (() => void) | undefined
+
+  const publishBatch = async (client: pg.Client): Promise<number> => {
+    const {rows} = await client.query<Row>(
+      `SELECT id, destination, topic, message_key, payload, headers FROM "${deps.schema}".outbox WHERE published_at IS NULL ORDER BY id LIMIT $1`,
+      [batchSize],
+    )
+    if (rows.length === 0) return 0
+    const kafkaRows = rows.filter((r) => r.destination === 'kafka')
+    if (kafkaRows.length > 0) {
+      const byTopic = new Map<string, Row[]>()
+      for (const r of kafkaRows) byTopic.set(r.topic, [...(byTopic.get(r.topic) ?? []), r])
+      await deps.producer.sendBatch({
+        acks: -1,
+        topicMessages: [...byTopic].map(([topic, msgs]) => ({topic, messages: msgs.map((m) => ({key: m.message_key, value: m.payload, headers: m.headers}))})),
+      })
+    }
+    const rabbitRows = rows.filter((r) => r.destination === 'rabbitmq')
+    if (rabbitRows.length > 0) {
+      if (!deps.rabbit) throw new Error('outbox has RabbitMQ messages but the relay has no RabbitMQ publisher')
+      await deps.rabbit.publishConfirmed(
+        rabbitRows.map((r) => {
+          const [exchange, routingKey] = splitTopic(r.topic)
+          return {exchange, routingKey, body: Buffer.from(r.payload), options: {messageId: r.headers['message-id'] ?? r.message_key, contentType: 'application/json', headers: r.headers, persistent: true}}
+        }),
+      )
+    }
+    await client.query(`UPDATE "${deps.schema}".outbox SET published_at = now() WHERE id = ANY($1::bigint[])`, [rows.map((r) => r.id)])
+    deps.onPublished?.(rows.length)
+    return rows.length
+  }
+
+  const session = async (): Promise<void> => {
+    const client = new pg.Client({connectionString: deps.url})
+    client.on('error', (error) => deps.logger.warn('outbox.session_error', {error: error.message}))
+    client.on('notification', () => wake?.())
+    await client.connect()
+    try {
+      const {rows} = await client.query<{locked: boolean}>('SELECT pg_try_advisory_lock(hashtext($1)) AS locked', [`mm.outbox.${deps.schema}`])
+      if (!rows[0]?.locked) {
+        isActive = false
+        await sleep(pollMs * 2, signal)
+        return
+      }
+      isActive = true
+      deps.logger.info('outbox.relay_active', {schema: deps.schema})
+      await client.query(`LISTEN ${OUTBOX_CHANNEL}`)
+      while (!signal.aborted) {
+        const n = await publishBatch(client)
+        if (n === batchSize) continue
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(done, pollMs)
+          function done() {
+            clearTimeout(timer)
+            signal.removeEventListener('abort', done)
+            wake = undefined
+            resolve()
+          }
+          wake = done
+          signal.addEventListener('abort', done, {once: true})
+        })
+      }
+    } finally {
+      isActive = false
+      await client.end().catch(() => {})
+    }
+  }
+
+  const stopped = (async () => {
+    while (!signal.aborted) {
+      try {
+        await session()
+      } catch (error) {
+        deps.logger.warn('outbox.relay_error', {schema: deps.schema, error: (error as Error).message})
+        await sleep(pollMs, signal)
+      }
+    }
+  })()
+  return {active: () => isActive, stopped}
+}
+
+const splitTopic = (topic: string): [string, string] => {
+  const i = topic.indexOf(':')
+  return i < 0 ? ['', topic] : [topic.slice(0, i), topic.slice(i + 1)]
+}

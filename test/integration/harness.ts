@@ -1,0 +1,75 @@
+import {mkdirSync, mkdtempSync} from 'node:fs'
+import {tmpdir} from 'node:os'
+import {join} from 'node:path'
+
+import {inject} from 'vitest'
+
+import {type Config, loadConfig} from '../../src/config/index.js'
+import {applyTopology} from '../../src/infra/topology/apply.js'
+import {namespacedTopology, type Namespace, prefixNamespace, TOPOLOGY} from '../../src/infra/topology/spec.js'
+import type {Endpoints} from '../../src/infra/types.js'
+import {createLogger, fileSink, type Logger} from '../../src/lib/logger.js'
+import {sleep} from '../../src/lib/proc.js'
+import {startPlatform, type PlatformHost} from '../../src/runtime/host.js'
+import type {Runner} from '../../src/runtime/runner.js'
+import {isolatedEndpoints, uniqueName} from './isolation.js'
+
+export interface TestPlatform {
+  /** Base URL of the gateway serving the started runners. */
+  url: string
+  endpoints: Endpoints & {name: string}
+  ns: Namespace
+  config: Config
+  host: PlatformHost
+  logger: Logger
+  logFile: string
+  stop(): Promise<void>
+}
+
+/**
+ * Starts the given runners against the run's real servers, isolated for this test file: its own
+ * PostgreSQL database (migrations applied), and a name prefix for topics, queues, exchanges,
+ * consumer groups, Redis keys and the Mongo database (topology applied under it).
+ */
+export const startTestPlatform = async (opts: {label: string; runners: Runner[]; env?: Record<string, string>}): Promise<TestPlatform> => {
+  const endpoints = await isolatedEndpoints(opts.label)
+  const ns = prefixNamespace(`${uniqueName(opts.label)}_`)
+  const logDir = join(inject('dataDir'), 'logs')
+  mkdirSync(logDir, {recursive: true})
+  const logFile = join(logDir, `${endpoints.name}.log`)
+  const logger = createLogger(fileSink(logFile), 'debug')
+  await applyTopology(endpoints, namespacedTopology(TOPOLOGY, ns), logger.child('topology'))
+  const config = loadConfig({
+    cwd: mkdtempSync(join(tmpdir(), 'mm-it-cfg-')),
+    env: {MM_RETRY_BACKOFF: '20ms,40ms,80ms', MM_HTTP_PORT: '0', MM_INGEST_FLUSH_INTERVAL: '1h', ...opts.env},
+  })
+  const host = await startPlatform({config, endpoints, logger, runners: opts.runners, ns, port: 0})
+  return {url: host.gateway.url, endpoints, ns, config, host, logger, logFile, stop: () => host.stop()}
+}
+
+/** Polls `check` until it returns something other than undefined/false, or fails after the deadline. */
+export const eventually = async <T>(check: () => Promise<T | undefined | false>, {timeoutMs = 15_000, intervalMs = 50, what = 'condition'} = {}): Promise<T> => {
+  const deadline = Date.now() + timeoutMs
+  let last: unknown
+  for (;;) {
+    try {
+      const value = await check()
+      if (value !== undefined && value !== false) return value
+    } catch (error) {
+      last = error
+    }
+    if (Date.now() > deadline) throw new Error(`${what} not reached within ${timeoutMs}ms${last ? `: ${(last as Error).message}` : ''}`)
+    await sleep(intervalMs)
+  }
+}
+
+/** JSON over HTTP against the gateway. */
+export const http = async <T = any>(base: string, method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<{status: number; body: T}> => {
+  const res = await fetch(`${base}${path}`, {
+    method,
+    headers: {...(body === undefined ? {} : {'content-type': 'application/json'}), ...headers},
+    body: body === undefined ? undefined : JSON.stringify(body),
+  })
+  const text = await res.text()
+  return {status: res.status, body: (text ? JSON.parse(text) : undefined) as T}
+}
