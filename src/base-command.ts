@@ -69,9 +69,9 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
 export const presentError = (err: Error & {oclif?: {exit?: number}; parse?: unknown}, json: boolean, debug = false): number => {
   let error: MmError
   if (err instanceof MmError) error = err
+  else if ((err as {code?: string}).code === 'EEXIT' && err.oclif?.exit !== undefined) return err.oclif.exit
   else if (err.parse !== undefined || err.name === 'CLIParseError' || (err.oclif?.exit === 2 && err.message))
     error = new UsageError(err.message.replace(/\nSee more help with --help$/, ''), 'see --help')
-  else if (err.oclif?.exit !== undefined && err.name === 'ExitError') return err.oclif.exit
   else error = new MmError(err.message || String(err), 'this is a bug in mm; run with --log-level debug and report it')
 
   if (json) {

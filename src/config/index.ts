@@ -81,7 +81,7 @@ const schema = z.object({
   mongodbUrl: url(['mongodb:', 'mongodb+srv:']),
   httpHost: z.string().min(1),
   apiUrl: url(['http:', 'https:']),
-  httpPort: z.coerce.number().int().min(0).max(65535),
+  httpPort: z.union([z.number(), z.string().trim().regex(/^\d+$/, 'must be a port number 0-65535').transform(Number)]).pipe(z.number().int().min(0).max(65535, 'must be a port number 0-65535')),
   ingestFlushIntervalMs: duration('ingest flush interval'),
   retryBackoffMs: z.string().transform((v, ctx) => {
     const steps = v.split(',').map((s) => parseDuration(s.trim()))
@@ -93,7 +93,8 @@ const schema = z.object({
   }),
 })
 
-export type Config = Readonly<z.infer<typeof schema>>
+type Parsed = z.infer<typeof schema>
+export type Config = Readonly<Omit<Parsed, 'retryBackoffMs' | 'kafkaBrokers'> & {retryBackoffMs: readonly number[]; kafkaBrokers?: readonly string[]}>
 
 export interface ConfigInput {
   /** Values from flags, already named by config key; undefined means "not given". */
@@ -101,6 +102,9 @@ export interface ConfigInput {
   env?: NodeJS.ProcessEnv
   cwd?: string
 }
+
+/** Settings that also have a command-line flag (the others are environment-only). */
+const FLAGGED = new Set<ConfigKey>(['dataDir', 'logLevel', 'infra', 'waitTimeout', 'httpPort'])
 
 const DEFAULTS = {
   infra: 'auto',
@@ -127,8 +131,10 @@ export const loadConfig = (input: ConfigInput = {}): Config => {
   const cwd = input.cwd ?? process.cwd()
   const env = input.env ?? process.env
   const dotenv = readDotEnv(cwd)
+  // An empty value means "not set", as in most tools (MM_HTTP_PORT= must not become port 0).
+  const given = (v: string | number | undefined) => (typeof v === 'string' && v.trim() === '' ? undefined : v)
   const pick = (key: ConfigKey): string | number | undefined =>
-    input.flags?.[key] ?? env[ENV[key]] ?? dotenv[ENV[key]] ?? (DEFAULTS as Record<string, string>)[key]
+    given(input.flags?.[key]) ?? given(env[ENV[key]]) ?? given(dotenv[ENV[key]]) ?? (DEFAULTS as Record<string, string>)[key]
 
   const home = env.HOME ?? '/root'
   const raw = {
@@ -155,12 +161,14 @@ export const loadConfig = (input: ConfigInput = {}): Config => {
     const keyOf = (path: PropertyKey[]): string => {
       const field = String(path[0])
       const key = (Object.keys(ENV) as ConfigKey[]).find((k) => field.startsWith(k))
-      return key ? `${ENV[key]} (--${key.replace(/[A-Z]/g, (c) => '-' + c.toLowerCase())})` : field
+      if (!key) return field
+      return FLAGGED.has(key) ? `${ENV[key]} (--${key.replace(/[A-Z]/g, (c) => '-' + c.toLowerCase())})` : ENV[key]
     }
     const lines = parsed.error.issues.map((i) => `${keyOf(i.path)}: ${i.message}`)
     throw new UsageError(`invalid configuration:\n  ${lines.join('\n  ')}`, 'fix the flag, the MM_* variable or .env')
   }
-  return Object.freeze(parsed.data)
+  const data = parsed.data
+  return Object.freeze({...data, retryBackoffMs: Object.freeze(data.retryBackoffMs), kafkaBrokers: data.kafkaBrokers && Object.freeze(data.kafkaBrokers)}) as Config
 }
 
 /**

@@ -14,7 +14,7 @@ export const configuredEndpoints = (config: Config): Partial<Endpoints> => ({
   redis: config.redisUrl,
   rabbitmq: config.rabbitmqUrl,
   rabbitmqManagement: config.rabbitmqManagementUrl ?? (config.rabbitmqUrl ? defaultManagement(config.rabbitmqUrl) : undefined),
-  kafka: config.kafkaBrokers,
+  kafka: config.kafkaBrokers && [...config.kafkaBrokers],
   mongo: config.mongodbUrl,
 })
 

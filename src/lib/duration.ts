@@ -19,9 +19,10 @@ export const parseDuration = (input: string | number): number | undefined => {
 }
 
 export const formatDuration = (ms: number): string => {
-  if (ms < 1000) return `${Math.round(ms)}ms`
-  if (ms < 60_000) return `${(ms / 1000).toFixed(ms < 10_000 ? 1 : 0)}s`
+  if (Math.round(ms) < 1000) return `${Math.round(ms)}ms`
+  if (ms < 9_950) return `${(ms / 1000).toFixed(1)}s`
   const s = Math.round(ms / 1000)
+  if (s < 60) return `${s}s`
   if (s < 3600) return `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s`
   return `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m`
 }

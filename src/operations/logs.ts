@@ -1,6 +1,7 @@
 import {existsSync, readdirSync, readFileSync, statSync, openSync, readSync, closeSync} from 'node:fs'
 import {join} from 'node:path'
 
+import {SERVER_NAMES} from '../infra/types.js'
 import {UserError} from '../lib/errors.js'
 import {sleep} from '../lib/proc.js'
 import {SUPERVISOR_LOG} from './up.js'
@@ -21,7 +22,11 @@ export const logSources = (dataDir: string, filter: string[]): LogSource[] => {
     .map((f) => ({name: f.replace(/\.log$/, ''), file: join(dir, f)}))
   const all: LogSource[] = [...servers, {name: 'mm', file: join(dir, SUPERVISOR_LOG)}]
   if (filter.length === 0) return all
-  return filter.map((name) => all.find((s) => s.name === name) ?? {name, file: join(dir, SUPERVISOR_LOG), scope: name})
+  return filter.map(
+    (name) =>
+      all.find((s) => s.name === name) ??
+      ((SERVER_NAMES as readonly string[]).includes(name) ? {name, file: join(dir, `${name}.log`)} : {name, file: join(dir, SUPERVISOR_LOG), scope: name}),
+  )
 }
 
 const matches = (source: LogSource, line: string): boolean => !source.scope || line.slice(9).startsWith(source.scope + ' ')
