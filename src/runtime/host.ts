@@ -19,7 +19,7 @@ export const startPlatform = async (deps: {config: Config; endpoints: Endpoints;
   let gateway: Gateway | undefined
   // Calls between components go to the platform's API: this gateway once it listens, or MM_API_URL.
   const apiUrl = () => deps.config.apiUrl ?? gateway?.url ?? `http://${deps.config.httpHost}:${deps.config.httpPort}`
-  const supervisor = await startSupervisor(deps.runners ?? buildRunners(), {...deps, apiUrl})
+  const supervisor = await startSupervisor(deps.runners ?? (await buildRunners()), {...deps, apiUrl})
   try {
     gateway = await startGateway({host: deps.config.httpHost, port: deps.port ?? deps.config.httpPort, logger: deps.logger.child('gateway'), reports: supervisor.reports, infra: deps.infra ?? (() => ({})), mounts: supervisor.mounts()})
   } catch (error) {

@@ -1,0 +1,144 @@
+import * as hdr from 'hdr-histogram-js'
+
+import {MmError, UserError} from '../../lib/errors.js'
+import type {Api} from '../api.js'
+import {sleep} from '../../lib/proc.js'
+import {createPacer, seededRandom} from './schedule.js'
+import {holds, type Threshold} from './thresholds.js'
+
+export interface LoadOrdersOptions {
+  api: Api
+  signal: AbortSignal
+  rate: number
+  concurrency: number
+  durationMs?: number
+  total?: number
+  warmupMs: number
+  percentiles: number[]
+  thresholds: Threshold[]
+  /** How long one order may take to be reserved, and to show as PAID in the read model. */
+  stepTimeoutMs: number
+  seed?: number
+  onProgress?: (p: {started: number; completed: number; errors: number; inFlight: number}) => void
+}
+
+export interface LoadOrdersResult {
+  requested: number
+  completed: number
+  measured: number
+  dropped: number
+  errors: Record<string, number>
+  errorRate: number
+  durationMs: number
+  throughputPerSec: number
+  latencyMs: Record<string, number>
+  thresholds: {expr: string; ok: boolean; actual: number}[]
+  warnings: string[]
+}
+
+type Outcome = {ok: true; ms: number} | {ok: false; kind: string}
+
+/**
+ * One virtual order: create → wait RESERVED → pay → wait until the read model shows PAID. The
+ * latency is from the POST to the read model showing PAID.
+ */
+const virtualOrder = async (o: LoadOrdersOptions, customerId: string, productId: string, quantity: number): Promise<Outcome> => {
+  const t0 = performance.now()
+  const created = await o.api.request('POST', '/orders', {customer_id: customerId, items: [{product_id: productId, quantity}]})
+  if (created.status !== 201) return {ok: false, kind: `create_${created.status}`}
+  const id = created.body.id as string
+  const reserved = await pollUntil(o, async () => {
+    const r = await o.api.request('GET', `/orders/${id}`)
+    return r.status === 200 && r.body.status !== 'PENDING' ? (r.body.status as string) : undefined
+  })
+  if (reserved === undefined) return {ok: false, kind: 'reserve_timeout'}
+  if (reserved !== 'RESERVED') return {ok: false, kind: `order_${reserved.toLowerCase()}`}
+  const paid = await o.api.request('POST', `/orders/${id}/pay`)
+  if (paid.status !== 200) return {ok: false, kind: `pay_${paid.status}`}
+  const visible = await pollUntil(o, async () => {
+    const r = await o.api.request('GET', `/q/orders/${id}`)
+    return r.status === 200 && r.body.status === 'PAID' ? true : undefined
+  })
+  if (!visible) return {ok: false, kind: 'read_model_timeout'}
+  return {ok: true, ms: performance.now() - t0}
+}
+
+const pollUntil = async <T>(o: LoadOrdersOptions, check: () => Promise<T | undefined>): Promise<T | undefined> => {
+  const deadline = Date.now() + o.stepTimeoutMs
+  while (Date.now() < deadline && !o.signal.aborted) {
+    const v = await check()
+    if (v !== undefined) return v
+    await sleep(5)
+  }
+  return undefined
+}
+
+/** `mm load orders`: open-model order traffic through the HTTP API, measured into an HDR histogram. */
+export const loadOrders = async (o: LoadOrdersOptions): Promise<LoadOrdersResult> => {
+  const customers = (await o.api.request('GET', '/customers?limit=100')).body
+  const products = (await o.api.request('GET', '/products?limit=100')).body
+  const list = (b: unknown) => (Array.isArray(b) ? b : ((b as {items?: unknown[]})?.items ?? [])) as {id: string; stock?: number}[]
+  const cs = list(customers)
+  const ps = list(products).filter((p) => (p.stock ?? 1) > 0)
+  if (cs.length === 0 || ps.length === 0) throw new UserError('no customers or products with stock to order', 'run mm seed first')
+
+  const histogram = hdr.build({lowestDiscernibleValue: 1, highestTrackableValue: 3_600_000, numberOfSignificantValueDigits: 3})
+  const errors: Record<string, number> = {}
+  const random = seededRandom(o.seed ?? Date.now())
+  const pacer = createPacer({rate: o.rate, total: o.total, durationMs: o.durationMs, signal: o.signal})
+  const started = Date.now()
+  let requested = 0
+  let completed = 0
+  let dropped = 0
+  let inFlight = 0
+  let maxBehind = 0
+  const tasks = new Set<Promise<void>>()
+  for (;;) {
+    const i = await pacer.next()
+    if (i === undefined) break
+    maxBehind = Math.max(maxBehind, pacer.behindMs())
+    requested++
+    if (inFlight >= o.concurrency) {
+      dropped++
+      continue
+    }
+    const measuredRun = Date.now() - started >= o.warmupMs
+    const customer = cs[Math.floor(random() * cs.length)]!
+    const product = ps[Math.floor(random() * ps.length)]!
+    inFlight++
+    const task = virtualOrder(o, customer.id, product.id, 1)
+      .catch((error: unknown): Outcome => ({ok: false, kind: error instanceof MmError ? 'network' : 'exception'}))
+      .then((outcome) => {
+        inFlight--
+        if (outcome.ok) {
+          completed++
+          if (measuredRun) histogram.recordValue(Math.max(1, Math.round(outcome.ms)))
+        } else errors[outcome.kind] = (errors[outcome.kind] ?? 0) + 1
+        o.onProgress?.({started: requested, completed, errors: Object.values(errors).reduce((a, b) => a + b, 0), inFlight})
+      })
+    tasks.add(task)
+    void task.finally(() => tasks.delete(task))
+  }
+  await Promise.all(tasks)
+  const durationMs = Date.now() - started
+  const errorCount = Object.values(errors).reduce((a, b) => a + b, 0) + dropped
+  const attempted = Math.max(1, requested)
+  const latencyMs: Record<string, number> = {}
+  for (const p of o.percentiles) latencyMs[`p${p}`] = histogram.getValueAtPercentile(p)
+  latencyMs.max = histogram.maxValue
+  latencyMs.mean = Math.round(histogram.mean * 10) / 10
+  const throughputPerSec = completed / Math.max(durationMs / 1000, 0.001)
+  const actualOf = (metric: string): number =>
+    metric === 'errors' ? (errorCount / attempted) * 100 : metric === 'rate' ? throughputPerSec : metric === 'max' ? histogram.maxValue : metric === 'mean' ? histogram.mean : histogram.getValueAtPercentile(Number(metric.slice(1)))
+  const thresholds = o.thresholds.map((t) => {
+    const actual = actualOf(t.metric)
+    return {expr: t.expr, ok: holds(t, actual), actual: Math.round(actual * 100) / 100}
+  })
+  const warnings: string[] = []
+  if (dropped > 0) warnings.push(`${dropped} orders were not started because --concurrency ${o.concurrency} was reached: the platform is slower than the asked rate`)
+  if (o.rate > 0 && maxBehind > 1000) warnings.push(`the generator fell up to ${(maxBehind / 1000).toFixed(1)}s behind the asked rate of ${o.rate}/s`)
+  const measured = histogram.totalCount
+  histogram.destroy()
+  if (dropped > 0) errors.dropped = dropped
+  return {requested, completed, measured, dropped, errors, errorRate: Math.round((errorCount / attempted) * 10_000) / 100, durationMs, throughputPerSec: Math.round(throughputPerSec * 100) / 100, latencyMs, thresholds, warnings}
+}
