@@ -18,7 +18,7 @@ export interface OutboxMessage {
   headers: Record<string, string>
 }
 
-export const kafkaMessage = (e: Envelope): OutboxMessage => ({destination: 'kafka', topic: e.type, key: e.aggregate_id, value: JSON.stringify(e), headers: envelopeHeaders(e)})
+export const kafkaMessage = (e: Envelope, ns: (name: string) => string = (n) => n): OutboxMessage => ({destination: 'kafka', topic: ns(e.type), key: e.aggregate_id, value: JSON.stringify(e), headers: envelopeHeaders(e)})
 
 /**
  * Writes messages to the component's outbox in the caller's transaction and wakes the relay

@@ -6,6 +6,7 @@ import {errorMessage} from '../lib/errors.js'
 import type {Logger} from '../lib/logger.js'
 import {isAlive} from '../lib/proc.js'
 import type {RunnerReport} from '../runtime/supervisor.js'
+import {type Collector, createCollector, type PlatformSnapshot} from './collectors/index.js'
 
 export interface PlatformStatus {
   runtime: RuntimeKind | 'none'
@@ -13,10 +14,12 @@ export interface PlatformStatus {
   servers: ServerStatus[]
   supervisor: {running: boolean; pid?: number; mode?: string; http?: string; error?: string}
   runners: RunnerReport[]
+  /** Queues, consumer lag, DLQs, projections and aggregates (absent when no server answers). */
+  platform?: PlatformSnapshot
 }
 
 /** Health of every server and runner, as `mm status`, `mm up` (when already up) and `mm dash` show it. */
-export const collectStatus = async (config: Config, logger: Logger): Promise<PlatformStatus> => {
+export const collectStatus = async (config: Config, logger: Logger, collector?: Collector | 'none'): Promise<PlatformStatus> => {
   const state = new StateStore(config.dataDir).read()
   const hasServers = state !== undefined && Object.keys(state.servers).length > 0
   if (!hasServers && config.infra !== 'external') {
@@ -37,7 +40,20 @@ export const collectStatus = async (config: Config, logger: Logger): Promise<Pla
     }
   }
   const healthy = servers.every((s) => s.healthy) && running && !supervisorError && runners.every((r) => r.state === 'ready')
+  let platform: PlatformSnapshot | undefined
+  if (collector !== 'none' && servers.some((s) => s.healthy)) {
+    const endpoints = await runtime.endpoints()
+    if (endpoints) {
+      const own = collector ?? createCollector(endpoints, logger)
+      try {
+        platform = await own.collect()
+      } finally {
+        if (!collector) await own.close()
+      }
+    }
+  }
   return {
+    platform,
     runtime: runtime.kind,
     healthy,
     servers,

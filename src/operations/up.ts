@@ -66,7 +66,7 @@ export const up = async (opts: UpOptions): Promise<UpResult> => {
     const supervisorAlive = before?.supervisor !== undefined && isAlive(before.supervisor.pid)
     const infra = await selectRuntime(config, logger, opts.mode)
     if (supervisorAlive) {
-      const status = await collectStatus(config, logger)
+      const status = await collectStatus(config, logger, 'none')
       if (status.healthy) {
         const endpoints = await infra.endpoints()
         return {alreadyUp: true, runtime: infra.kind, durationMs: Date.now() - began, started: [], endpoints: endpoints ? endpointRows(endpoints, before.supervisor?.http) : [], status}

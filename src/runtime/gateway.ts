@@ -21,7 +21,8 @@ export interface Mounted {
 
 export const startGateway = async (opts: {host: string; port: number; logger: Logger; reports: () => RunnerReport[]; infra: () => Record<string, unknown>; mounts?: Mounted[]}): Promise<Gateway> => {
   const {default: Fastify} = await import('fastify')
-  const app = Fastify({logger: false, disableRequestLogging: true})
+  // Unknown body fields are a 400 (schemas say additionalProperties: false), never silently dropped.
+  const app = Fastify({logger: false, ajv: {customOptions: {removeAdditional: false}}})
   app.setErrorHandler((error: {statusCode?: number; code?: string; message: string; validation?: unknown; details?: unknown; name?: string}, req, reply) => {
     const status = error.statusCode && error.statusCode >= 400 && error.statusCode < 600 ? error.statusCode : 500
     if (status >= 500) opts.logger.error('http.error', {method: req.method, url: req.url, error: error.message})

@@ -6,6 +6,7 @@ import type {UpResult} from '../../operations/up.js'
 import {formatDuration} from '../../lib/duration.js'
 import {table} from '../table.js'
 import {style} from '../terminal.js'
+import {renderSnapshot} from './snapshot.js'
 
 const mark = (ok: boolean) => (ok ? style.green('✓') : style.red('✗'))
 
@@ -27,7 +28,8 @@ export const renderStatus = (s: PlatformStatus): string => {
         s.runners.map((r) => [r.name, r.state, r.uptimeSeconds === undefined ? '-' : formatDuration(r.uptimeSeconds * 1000), String(r.counters.handled), String(r.counters.failed), String(r.counters.deadLettered), String(r.counters.httpRequests)]),
       )
     : ''
-  return `${servers}\n\n${sup}${runners}\n\n${s.healthy ? style.green('platform healthy') : style.red('platform unhealthy')}`
+  const platform = s.platform ? `\n\n${renderSnapshot(s.platform)}` : ''
+  return `${servers}\n\n${sup}${runners}${platform}\n\n${s.healthy ? style.green('platform healthy') : style.red('platform unhealthy')}`
 }
 
 export const renderUp = (r: UpResult): string => {

@@ -1,0 +1,43 @@
+import type {Runner} from '../../src/runtime/runner.js'
+import {defineComponent} from '../shared/component.js'
+import {startOutboxRelay} from '../shared/outbox.js'
+import {startRabbitConsumer} from '../shared/rabbit-consumer.js'
+import {createCustomerCache} from './cache.js'
+import {SCHEMA} from './domain.js'
+import {handleOrderCreated, ORDER_EVENTS_QUEUE} from './order-events.js'
+import {customerRoutes} from './routes.js'
+import {createCustomerService} from './service.js'
+
+/** The customer component (PLATFORM.md §3.1): HTTP API, Redis cache, order-events consumer, outbox relay. */
+export const createCustomerRunner = (): Runner =>
+  defineComponent('customer', {postgres: true, redis: true, kafka: true, rabbitmq: true}, async (kit, ctx) => {
+    const cache = createCustomerCache(kit.redis, ctx.ns, ctx.logger)
+    const service = createCustomerService({pool: kit.pool, cache, ns: ctx.ns})
+    const queue = ctx.ns(ORDER_EVENTS_QUEUE)
+    const relay = startOutboxRelay(
+      {
+        url: ctx.endpoints.postgres,
+        schema: SCHEMA,
+        producer: kit.producer,
+        logger: ctx.logger,
+        onPublished: (count) => kit.feed({type: 'outbox', outcome: 'published', detail: `${count} event(s)`}),
+      },
+      ctx.signal,
+    )
+    const consumer = await startRabbitConsumer(
+      {
+        conn: kit.rabbit,
+        queue,
+        handle: handleOrderCreated({pool: kit.pool, cache, ns: ctx.ns, logger: ctx.logger, feed: kit.feed}),
+        backoffMs: [...ctx.config.retryBackoffMs],
+        logger: ctx.logger,
+        stats: kit.counters,
+      },
+      ctx.signal,
+    )
+    return {
+      routes: customerRoutes(service),
+      tasks: [relay.stopped, consumer.stopped],
+      info: () => ({queue, relayActive: relay.active()}),
+    }
+  })

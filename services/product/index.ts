@@ -1,0 +1,44 @@
+import type {Runner} from '../../src/runtime/runner.js'
+import {defineComponent} from '../shared/component.js'
+import {startKafkaConsumer} from '../shared/kafka.js'
+import {startOutboxRelay} from '../shared/outbox.js'
+import {SCHEMA} from './domain.js'
+import {GROUP, handleOrderEvent, ORDER_TOPICS} from './order-events.js'
+import {productRoutes} from './routes.js'
+import {createProductService} from './service.js'
+
+/** The product component (PLATFORM.md §3.2): HTTP API, stock reservations from order events, outbox relay. */
+export const createProductRunner = (): Runner =>
+  defineComponent('product', {postgres: true, redis: true, kafka: true}, async (kit, ctx) => {
+    const service = createProductService({pool: kit.pool, ns: ctx.ns})
+    const relay = startOutboxRelay(
+      {
+        url: ctx.endpoints.postgres,
+        schema: SCHEMA,
+        producer: kit.producer,
+        logger: ctx.logger,
+        onPublished: (count) => kit.feed({type: 'outbox', outcome: 'published', detail: `${count} event(s)`}),
+      },
+      ctx.signal,
+    )
+    const topics = ORDER_TOPICS.map((t) => ctx.ns(t))
+    const consumer = await startKafkaConsumer(
+      {
+        kafka: kit.kafka,
+        groupId: ctx.ns(GROUP),
+        topics,
+        handle: handleOrderEvent({pool: kit.pool, ns: ctx.ns, logger: ctx.logger, feed: kit.feed}),
+        backoffMs: [...ctx.config.retryBackoffMs],
+        producer: kit.producer,
+        logger: ctx.logger,
+        stats: kit.counters,
+        onDeadLetter: (m, error) => kit.feed({type: m.topic, id: m.message.key?.toString(), outcome: 'dead-lettered', detail: error.message}),
+      },
+      ctx.signal,
+    )
+    return {
+      routes: productRoutes(service),
+      tasks: [relay.stopped, consumer.stopped],
+      info: () => ({group: ctx.ns(GROUP), topics, relayActive: relay.active()}),
+    }
+  })

@@ -1,0 +1,39 @@
+import type {Db} from 'mongodb'
+import type pg from 'pg'
+
+import {projectionStats, type ProjectionStats} from '../../../services/query/stats.js'
+import {errorMessage} from '../../lib/errors.js'
+
+export interface ProjectionsSnapshot {
+  read?: ProjectionStats
+  /** Orders by status in the write model (PostgreSQL). */
+  writeByStatus?: Record<string, number>
+  /** How far the read model's newest order change trails the write model's, in seconds. */
+  lagSeconds?: number
+  /** Statuses whose counts disagree between the write and the read model. */
+  drift: {status: string; write: number; read: number}[]
+  error?: string
+}
+
+/** The read model against the write model: counts by status, newest change, disagreements. */
+export const collectProjections = async (db: Db, pool: pg.Pool): Promise<ProjectionsSnapshot> => {
+  try {
+    const [read, write, newestWrite, newestRead] = await Promise.all([
+      projectionStats(db),
+      pool.query<{status: string; n: number}>('SELECT status, count(*)::int AS n FROM "order".orders GROUP BY status'),
+      pool.query<{at: Date | null}>('SELECT max(updated_at) AS at FROM "order".orders'),
+      db.collection('orders_view').find({}, {projection: {updated_at: 1}}).sort({updated_at: -1}).limit(1).toArray(),
+    ])
+    const writeByStatus: Record<string, number> = Object.fromEntries(Object.keys(read.ordersByStatus).map((s) => [s, 0]))
+    for (const r of write.rows) writeByStatus[r.status] = r.n
+    const drift = Object.keys(writeByStatus)
+      .map((status) => ({status, write: writeByStatus[status] ?? 0, read: (read.ordersByStatus as Record<string, number>)[status] ?? 0}))
+      .filter((d) => d.write !== d.read)
+    const w = newestWrite.rows[0]?.at?.getTime()
+    const r = newestRead[0]?.updated_at ? new Date(newestRead[0].updated_at as string).getTime() : undefined
+    const lagSeconds = w === undefined ? 0 : r === undefined ? undefined : Math.max(0, (w - r) / 1000)
+    return {read, writeByStatus, lagSeconds, drift}
+  } catch (error) {
+    return {drift: [], error: errorMessage(error)}
+  }
+}

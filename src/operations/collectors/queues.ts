@@ -1,0 +1,111 @@
+import {managementFetch} from '../../infra/probes.js'
+import {DLQ_SUFFIX, DOMAIN_TOPICS, type Namespace, rootNamespace, TOPOLOGY} from '../../infra/topology/spec.js'
+import type {Endpoints} from '../../infra/types.js'
+import {errorMessage} from '../../lib/errors.js'
+
+export interface RabbitQueueStats {
+  name: string
+  ready: number
+  unacked: number
+  consumers: number
+  inPerSec: number
+  outPerSec: number
+  dlq: boolean
+}
+
+export interface KafkaLag {
+  group: string
+  topic: string
+  lag: number
+  /** Partitions with no committed offset yet count from the earliest offset. */
+  committed: number
+  end: number
+}
+
+export interface KafkaDlq {
+  topic: string
+  messages: number
+}
+
+export interface QueuesSnapshot {
+  rabbitmq: {queues: RabbitQueueStats[]; error?: string}
+  kafka: {lag: KafkaLag[]; dlqs: KafkaDlq[]; error?: string}
+}
+
+/** Consumer groups and the topics each reads (PLATFORM.md §3). */
+export const CONSUMER_GROUPS: Record<string, readonly string[]> = {
+  product: ['order.created', 'order.canceled'],
+  order: ['stock.reserved', 'stock.rejected'],
+  query: DOMAIN_TOPICS,
+}
+
+const round = (n: number | undefined) => Math.round((n ?? 0) * 10) / 10
+
+/** RabbitMQ queues from the management API: depth, unacked, consumers, rates. */
+export const collectRabbitQueues = async (endpoints: Endpoints, ns: Namespace = rootNamespace): Promise<QueuesSnapshot['rabbitmq']> => {
+  const wanted = new Set(TOPOLOGY.rabbitQueues.flatMap((q) => [ns(q.name), ns(q.name) + DLQ_SUFFIX]))
+  try {
+    const res = await managementFetch(endpoints.rabbitmqManagement, '/api/queues/%2F?columns=name,messages_ready,messages_unacknowledged,consumers,message_stats', {signal: AbortSignal.timeout(3000)})
+    if (!res.ok) return {queues: [], error: `management API answered ${res.status}`}
+    const body = (await res.json()) as {name: string; messages_ready?: number; messages_unacknowledged?: number; consumers?: number; message_stats?: {publish_details?: {rate: number}; deliver_get_details?: {rate: number}; ack_details?: {rate: number}}}[]
+    return {
+      queues: body
+        .filter((q) => wanted.has(q.name))
+        .map((q) => ({
+          name: q.name,
+          ready: q.messages_ready ?? 0,
+          unacked: q.messages_unacknowledged ?? 0,
+          consumers: q.consumers ?? 0,
+          inPerSec: round(q.message_stats?.publish_details?.rate),
+          outPerSec: round(q.message_stats?.ack_details?.rate ?? q.message_stats?.deliver_get_details?.rate),
+          dlq: q.name.endsWith(DLQ_SUFFIX),
+        }))
+        .sort((a, b) => a.name.localeCompare(b.name)),
+    }
+  } catch (error) {
+    return {queues: [], error: errorMessage(error)}
+  }
+}
+
+/** Kafka consumer-group lag per topic, and message counts of the `.dlq` topics. */
+export const collectKafka = async (endpoints: Endpoints, ns: Namespace = rootNamespace): Promise<QueuesSnapshot['kafka']> => {
+  const {Kafka, logLevel} = await import('kafkajs')
+  const admin = new Kafka({clientId: 'mm-collect', brokers: endpoints.kafka, logLevel: logLevel.NOTHING, connectionTimeout: 2000, requestTimeout: 3000, retry: {retries: 1}}).admin()
+  try {
+    await admin.connect()
+    const topics = TOPOLOGY.kafkaTopics.map((t) => ns(t.name))
+    const offsets = new Map<string, {low: bigint[]; high: bigint[]}>()
+    await Promise.all(
+      [...topics, ...topics.map((t) => t + DLQ_SUFFIX)].map(async (topic) => {
+        const parts = await admin.fetchTopicOffsets(topic)
+        offsets.set(topic, {low: parts.map((p) => BigInt(p.low)), high: parts.map((p) => BigInt(p.high))})
+      }),
+    )
+    const lag: KafkaLag[] = []
+    for (const [group, groupTopics] of Object.entries(CONSUMER_GROUPS)) {
+      const fetched = await admin.fetchOffsets({groupId: ns(group), topics: groupTopics.map((t) => ns(t))})
+      for (const t of fetched) {
+        const o = offsets.get(t.topic)
+        if (!o) continue
+        let committed = 0n
+        let end = 0n
+        t.partitions.forEach((p, i) => {
+          const c = BigInt(p.offset) < 0n ? (o.low[p.partition] ?? o.low[i] ?? 0n) : BigInt(p.offset)
+          committed += c
+          end += o.high[p.partition] ?? o.high[i] ?? 0n
+        })
+        lag.push({group: ns(group), topic: t.topic, lag: Number(end - committed), committed: Number(committed), end: Number(end)})
+      }
+    }
+    const dlqs = topics.map((t) => {
+      const o = offsets.get(t + DLQ_SUFFIX)!
+      const messages = o.high.reduce((sum, h, i) => sum + (h - (o.low[i] ?? 0n)), 0n)
+      return {topic: t + DLQ_SUFFIX, messages: Number(messages)}
+    })
+    return {lag, dlqs}
+  } catch (error) {
+    return {lag: [], dlqs: [], error: errorMessage(error)}
+  } finally {
+    await admin.disconnect().catch(() => {})
+  }
+}
