@@ -27,7 +27,7 @@ describe('topology and migrations are applied idempotently', () => {
 
   it('applies everything once, and a second run changes nothing', async () => {
     const first = await applyTopology(e, topology, silentLogger)
-    expect(first.migrationsApplied).toEqual(['ingest/001_pulses'])
+    expect(first.migrationsApplied).toEqual(['ingest/001_pulses', 'ingest/002_flush_ledger'])
     expect(first.kafkaTopicsCreated.sort()).toEqual([topology.kafkaTopics[0]!.name, dlqOf(topology.kafkaTopics[0]!.name)].sort())
     const second = await applyTopology(e, topology, silentLogger)
     expect(second.migrationsApplied).toEqual([])
@@ -40,8 +40,8 @@ describe('topology and migrations are applied idempotently', () => {
     try {
       await client.query("INSERT INTO ingest.pulses (tenant, product_sku, use_unity, used_amount) VALUES ('t', 's', 'u', 0.1)")
       await expect(client.query("INSERT INTO ingest.pulses (tenant, product_sku, use_unity) VALUES ('t', 's', 'u')")).rejects.toMatchObject({code: '23505'})
-      const {rows} = await client.query('SELECT version FROM ingest.schema_migrations')
-      expect(rows).toEqual([{version: '001_pulses'}])
+      const {rows} = await client.query('SELECT version FROM ingest.schema_migrations ORDER BY version')
+      expect(rows).toEqual([{version: '001_pulses'}, {version: '002_flush_ledger'}])
     } finally {
       await client.end()
     }
@@ -50,7 +50,7 @@ describe('topology and migrations are applied idempotently', () => {
   it('two concurrent migration runs apply each migration exactly once', async () => {
     const other = await isolatedEndpoints('migrations-race')
     const results = await Promise.all([applyMigrations(other.postgres, ['ingest'], silentLogger), applyMigrations(other.postgres, ['ingest'], silentLogger)])
-    expect(results.flat()).toEqual(['ingest/001_pulses'])
+    expect(results.flat().sort()).toEqual(['ingest/001_pulses', 'ingest/002_flush_ledger'])
   })
 
   it('creates each Kafka topic with its .dlq twin and the asked partitions', async () => {

@@ -1,0 +1,131 @@
+import {randomUUID} from 'node:crypto'
+
+import type {Redis} from 'ioredis'
+import type pg from 'pg'
+
+import type {Namespace} from '../../src/infra/topology/spec.js'
+import type {Logger} from '../../src/lib/logger.js'
+import {withTransaction} from '../shared/db.js'
+import {scanTotals} from './aggregate.js'
+import {formatAmount} from './decimal.js'
+import {ingestKeys, runScript} from './keys.js'
+import {addTotals, claimFlush, finishFlush, type TotalDelta} from './repository.js'
+
+/*
+ * The flush, exactly once and crash-safe (full reasoning in services/ingest/FLUSH.md):
+ *  1. snapshot (one Lua script): if a snapshot is pending, resume it (all of them) instead;
+ *     otherwise RENAME the live hash to `ingest:flush:<id>` and add <id> to the pending set.
+ *     New increments create a fresh live hash, so they belong to the next flush.
+ *  2. ONE PostgreSQL transaction: INSERT <id> into ingest.flushes (primary key). Already there →
+ *     the snapshot was applied before (crash after commit) → only clean up. Else add every total
+ *     to ingest.pulses, commit. A second flush resuming the same id blocks on that key until the
+ *     first commits (then skips) or rolls back (then applies).
+ *  3. clean up (one Lua script): DEL the snapshot hash, SREM the id.
+ * A crash between 1 and 2 leaves the snapshot pending: the next flush applies it. A crash
+ * between 2 and 3 leaves it pending too: the next flush finds the id in the ledger and skips it.
+ */
+
+export interface FlushHooks {
+  /** After this flush created its snapshot, before the PostgreSQL transaction. */
+  afterSnapshot?: (flushId: string) => void | Promise<void>
+  /** Inside the transaction, after the upserts, before COMMIT (throwing rolls back). */
+  beforeCommit?: (flushId: string) => void | Promise<void>
+  /** After COMMIT, before the snapshot is deleted from Redis. */
+  afterCommit?: (flushId: string) => void | Promise<void>
+}
+
+export interface FlushDeps {
+  pool: pg.Pool
+  redis: Redis
+  ns: Namespace
+  logger: Logger
+  hooks?: FlushHooks
+}
+
+export interface FlushResult {
+  /** The last snapshot this call handled; null when there was nothing to flush. */
+  flushId: string | null
+  /** Aggregate keys (tenant, sku, unity) moved to PostgreSQL by this call. */
+  keys: number
+  /** Rows of ingest.pulses inserted or updated by this call. */
+  rows: number
+  durationMs: number
+  /** Pending snapshots of an earlier, interrupted or concurrent flush that this call finished. */
+  resumed: string[]
+}
+
+const SNAPSHOT = `
+local pending = redis.call('SMEMBERS', KEYS[2])
+if #pending > 0 then return pending end
+if redis.call('EXISTS', KEYS[1]) == 0 then return {} end
+redis.call('RENAME', KEYS[1], KEYS[3])
+redis.call('SADD', KEYS[2], ARGV[1])
+return {ARGV[1]}
+`
+
+const CLEANUP = `
+redis.call('DEL', KEYS[2])
+return redis.call('SREM', KEYS[1], ARGV[1])
+`
+
+export const flushNow = async (deps: FlushDeps): Promise<FlushResult> => {
+  const started = Date.now()
+  const k = ingestKeys(deps.ns)
+  const result: FlushResult = {flushId: null, keys: 0, rows: 0, durationMs: 0, resumed: []}
+  // Round 1 may only resume older snapshots; round 2 then takes this call's own snapshot.
+  for (let round = 0; round < 2; round++) {
+    const id = randomUUID()
+    const ids = ((await runScript(deps.redis, SNAPSHOT, [k.live, k.pendingSet, k.pendingHash(id)], [id])) as string[]).sort()
+    if (ids.length === 0) break
+    const created = ids.includes(id)
+    if (created) await deps.hooks?.afterSnapshot?.(id)
+    else result.resumed.push(...ids)
+    for (const flushId of ids) {
+      const applied = await applySnapshot(deps, flushId)
+      result.keys += applied.keys
+      result.rows += applied.rows
+      await deps.hooks?.afterCommit?.(flushId)
+      await runScript(deps.redis, CLEANUP, [k.pendingSet, k.pendingHash(flushId)], [flushId])
+      result.flushId = flushId
+    }
+    if (created) break
+  }
+  result.durationMs = Date.now() - started
+  await deps.redis.hset(k.lastFlush, {
+    lastAt: new Date().toISOString(),
+    lastFlushId: result.flushId ?? '',
+    lastKeys: result.keys,
+    lastRows: result.rows,
+    lastDurationMs: result.durationMs,
+  })
+  deps.logger.info('ingest.flushed', {flushId: result.flushId, keys: result.keys, rows: result.rows, resumed: result.resumed.length, ms: result.durationMs})
+  return result
+}
+
+/** Step 2 for one snapshot; a deadlock (which sorted upserts should prevent) is retried. */
+const applySnapshot = async (deps: FlushDeps, flushId: string): Promise<{keys: number; rows: number}> => {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await withTransaction(deps.pool, async (client) => {
+        if (!(await claimFlush(client, flushId))) {
+          deps.logger.info('ingest.flush_already_applied', {flushId})
+          return {keys: 0, rows: 0}
+        }
+        const deltas = await readSnapshot(deps.redis, ingestKeys(deps.ns).pendingHash(flushId))
+        const rows = await addTotals(client, deltas)
+        await finishFlush(client, flushId, deltas.length, rows)
+        await deps.hooks?.beforeCommit?.(flushId)
+        return {keys: deltas.length, rows}
+      })
+    } catch (error) {
+      if ((error as {code?: string}).code !== '40P01' || attempt >= 3) throw error
+      deps.logger.warn('ingest.flush_deadlock_retry', {flushId, attempt})
+    }
+  }
+}
+
+/** The totals of a snapshot hash (it no longer changes), sorted by key so lock order is global. */
+export const readSnapshot = async (redis: Redis, hash: string): Promise<TotalDelta[]> =>
+  (await scanTotals(redis, hash))
+    .sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
+    .map((t) => ({tenant: t.key[0], product_sku: t.key[1], use_unity: t.key[2], amount: formatAmount(t.units)}))

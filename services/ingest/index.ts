@@ -1,0 +1,25 @@
+import type {Runner} from '../../src/runtime/runner.js'
+import {defineComponent} from '../shared/component.js'
+import {startPulseConsumer} from './consumer.js'
+import {flushNow} from './flush.js'
+import {ingestRoutes} from './routes.js'
+import {ingestStatus, runFlushSchedule} from './schedule.js'
+
+export {flushNow, type FlushHooks, type FlushResult} from './flush.js'
+export {ingestStatus, type IngestStatus} from './schedule.js'
+
+/**
+ * ingest (PLATFORM.md §3.5): usage pulses from RabbitMQ `pulses`, aggregated exactly in Redis,
+ * flushed exactly once to `ingest.pulses` every MM_INGEST_FLUSH_INTERVAL and on demand.
+ */
+export const createIngestRunner = (): Runner =>
+  defineComponent('ingest', {postgres: true, rabbitmq: true}, async (kit, ctx) => {
+    const flush = () => flushNow({pool: kit.pool, redis: kit.redis, ns: ctx.ns, logger: kit.logger})
+    const consumer = await startPulseConsumer(kit, ctx, flush)
+    const schedule = runFlushSchedule({flush, redis: kit.redis, ns: ctx.ns, intervalMs: ctx.config.ingestFlushIntervalMs, signal: ctx.signal, logger: kit.logger})
+    return {
+      routes: ingestRoutes({pool: kit.pool, flush, status: (top) => ingestStatus(kit.redis, ctx.ns, top)}),
+      tasks: [consumer.stopped, schedule],
+      info: () => ({queue: ctx.ns('pulses'), flushIntervalMs: ctx.config.ingestFlushIntervalMs}),
+    }
+  })
