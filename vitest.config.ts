@@ -23,6 +23,8 @@ export default defineConfig({
         test: {
           name: 'e2e',
           include: ['test/e2e/**/*.e2e.test.ts'],
+          // One platform at a time: each file owns the standard ports while it runs.
+          fileParallelism: false,
           testTimeout: 240_000,
           hookTimeout: 240_000,
         },
