@@ -1,0 +1,45 @@
+import type {RunnerContext} from '../../src/runtime/runner.js'
+import type {Kit} from '../shared/component.js'
+import {parseEnvelope} from '../shared/envelope.js'
+import {PoisonMessageError} from '../shared/errors.js'
+import {startKafkaConsumer} from '../shared/kafka.js'
+import type {OrderService} from './service.js'
+
+/**
+ * Consumes stock.reserved (PENDING → RESERVED) and stock.rejected (PENDING → CANCELED with the
+ * rejection's reason), group `order`. Each event id is recorded in the transition's transaction,
+ * so a redelivery has no second effect; the shared consumer commits the offset only afterwards.
+ *
+ * The cancel/reserve race: a user may cancel a PENDING order before product reserved its stock.
+ * The cancel emits order.canceled at once; a stock.reserved arriving later leaves the order
+ * CANCELED (never resurrected). Product releases the reservation when it sees order.canceled,
+ * whichever of order.created / order.canceled it consumes first (it remembers a cancellation that
+ * arrives before the reservation, so it does not reserve for a canceled order).
+ */
+export const startStockConsumer = (kit: Kit, ctx: RunnerContext, service: OrderService) => {
+  const reserved = ctx.ns('stock.reserved')
+  const rejected = ctx.ns('stock.rejected')
+  return startKafkaConsumer(
+    {
+      kafka: kit.kafka,
+      groupId: ctx.ns('order'),
+      topics: [reserved, rejected],
+      producer: kit.producer,
+      backoffMs: [...ctx.config.retryBackoffMs],
+      logger: kit.logger,
+      stats: kit.counters,
+      onDeadLetter: (m, error) => kit.feed({type: m.topic === reserved ? 'stock.reserved' : 'stock.rejected', outcome: 'dead-lettered', detail: error.message}),
+      async handle({topic, message}) {
+        const envelope = parseEnvelope(message.value)
+        const data = envelope.data as {order_id?: unknown; reason?: unknown; product_id?: unknown}
+        if (typeof data.order_id !== 'string') throw new PoisonMessageError('data.order_id is not a string')
+        const type = topic === reserved ? 'stock.reserved' : 'stock.rejected'
+        const reason = typeof data.reason === 'string' && data.reason !== '' ? data.reason : `stock rejected for product ${String(data.product_id ?? 'unknown')}`
+        const outcome = await service.applyStockEvent(envelope.event_id, data.order_id, topic === reserved ? 'reserve' : 'cancel', topic === reserved ? undefined : reason)
+        if (outcome.kind === 'ignored') kit.logger.info('order.stock_event_ignored', {type, order_id: data.order_id, status: outcome.status})
+        if (outcome.kind !== 'duplicate') kit.feed({type, id: data.order_id, outcome: 'handled', detail: outcome.kind === 'applied' ? `order ${outcome.order.status}` : `ignored: order is ${outcome.status}`})
+      },
+    },
+    ctx.signal,
+  )
+}

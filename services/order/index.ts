@@ -1,0 +1,33 @@
+import type {Runner} from '../../src/runtime/runner.js'
+import {defineComponent} from '../shared/component.js'
+import {startOutboxRelay} from '../shared/outbox.js'
+import {createRabbitPublisher} from '../shared/rabbit.js'
+import {basketRoutes} from './basket-routes.js'
+import {createBasketStore} from './basket-store.js'
+import {startStockConsumer} from './consumers.js'
+import {createLookups} from './lookups.js'
+import {SCHEMA} from './repository.js'
+import {orderRoutes} from './routes.js'
+import {createOrderService} from './service.js'
+
+/**
+ * The order component (PLATFORM.md §3.3): orders and their status machine in PostgreSQL schema
+ * `order`, baskets in Redis, events through the outbox to Kafka (and order.created to RabbitMQ).
+ */
+export const createOrderRunner = (): Runner =>
+  defineComponent('order', {postgres: true, kafka: true, rabbitmq: true}, async (kit, ctx) => {
+    const lookups = createLookups({redis: kit.redis, ns: ctx.ns, apiUrl: ctx.apiUrl, logger: kit.logger})
+    const service = createOrderService({pool: kit.pool, lookups, ns: ctx.ns})
+    const store = createBasketStore(kit.redis, ctx.ns)
+    const publisher = await createRabbitPublisher(kit.rabbit)
+    const consumer = await startStockConsumer(kit, ctx, service)
+    const relay = startOutboxRelay({url: ctx.endpoints.postgres, schema: SCHEMA, producer: kit.producer, rabbit: publisher, logger: kit.logger}, ctx.signal)
+    return {
+      routes: (app) => {
+        orderRoutes(app, service)
+        basketRoutes(app, {store, service, logger: kit.logger})
+      },
+      tasks: [consumer.stopped, relay.stopped.finally(() => publisher.close())],
+      info: () => ({outboxRelayActive: relay.active()}),
+    }
+  })

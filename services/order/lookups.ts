@@ -1,0 +1,99 @@
+import type {Redis} from 'ioredis'
+
+import type {Logger} from '../../src/lib/logger.js'
+import type {Namespace} from '../../src/infra/topology/spec.js'
+import {HttpError, unprocessable} from '../shared/errors.js'
+import type {MergedLine} from './domain.js'
+
+/**
+ * Order's view of the other components: only their public HTTP API (a component never reads
+ * another's schema) and the customer cache that customer itself maintains in Redis.
+ */
+export interface Lookups {
+  /** Throws 422 when the customer does not exist. */
+  assertCustomer(customerId: string): Promise<void>
+  /** Current unit prices by product id; throws 422 naming `items[i].product_id` for the first unknown product. */
+  prices(lines: MergedLine[]): Promise<Map<string, number>>
+}
+
+export interface LookupDeps {
+  redis: Redis
+  ns: Namespace
+  apiUrl: () => string
+  logger: Logger
+  timeoutMs?: number
+  /** Product lookups in flight at once. */
+  concurrency?: number
+}
+
+const unavailable = (what: string, cause: string) => new HttpError(503, 'dependency_unavailable', `${what} could not be checked: ${cause}`)
+
+export const createLookups = (deps: LookupDeps): Lookups => {
+  const timeoutMs = deps.timeoutMs ?? 5000
+  const concurrency = deps.concurrency ?? 4
+
+  /** GET a resource of another component: its JSON, or undefined when it does not exist (404, or 400 for a malformed id). */
+  const getResource = async (what: string, path: string): Promise<Record<string, unknown> | undefined> => {
+    let res: Response
+    try {
+      res = await fetch(`${deps.apiUrl()}${path}`, {signal: AbortSignal.timeout(timeoutMs)})
+    } catch (error) {
+      throw unavailable(what, (error as Error).message)
+    }
+    if (res.status === 404 || res.status === 400) {
+      await res.body?.cancel()
+      return undefined
+    }
+    if (!res.ok) {
+      await res.body?.cancel()
+      throw unavailable(what, `GET ${path} answered ${res.status}`)
+    }
+    return (await res.json()) as Record<string, unknown>
+  }
+
+  const cachedCustomer = async (customerId: string): Promise<boolean> => {
+    try {
+      return (await deps.redis.exists(deps.ns(`customer:${customerId}`))) === 1
+    } catch (error) {
+      deps.logger.warn('order.customer_cache_error', {error: (error as Error).message})
+      return false
+    }
+  }
+
+  return {
+    async assertCustomer(customerId) {
+      if (await cachedCustomer(customerId)) return
+      const customer = await getResource(`customer ${customerId}`, `/customers/${encodeURIComponent(customerId)}`)
+      if (!customer) throw unprocessable(`customer_id: customer ${customerId} not found`, {field: 'customer_id', customer_id: customerId})
+    },
+
+    async prices(lines) {
+      const prices = new Map<string, number>()
+      const unknown: MergedLine[] = []
+      const queue = [...lines]
+      const worker = async () => {
+        for (let line = queue.shift(); line; line = queue.shift()) {
+          const product = await getResource(`product ${line.product_id}`, `/products/${encodeURIComponent(line.product_id)}`)
+          if (!product) {
+            unknown.push(line)
+            continue
+          }
+          const price = product.price_cents
+          if (typeof price !== 'number' || !Number.isSafeInteger(price) || price < 0) throw unavailable(`product ${line.product_id}`, 'its price_cents is not a non-negative integer')
+          prices.set(line.product_id, price)
+        }
+      }
+      await Promise.all(Array.from({length: Math.min(concurrency, lines.length)}, worker))
+      if (unknown.length > 0) {
+        unknown.sort((a, b) => a.index - b.index)
+        const first = unknown[0]!
+        throw unprocessable(`items[${first.index}].product_id: product ${first.product_id} not found`, {
+          field: `items[${first.index}].product_id`,
+          product_id: first.product_id,
+          unknown: unknown.map((l) => ({field: `items[${l.index}].product_id`, product_id: l.product_id})),
+        })
+      }
+      return prices
+    },
+  }
+}

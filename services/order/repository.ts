@@ -1,0 +1,123 @@
+import type pg from 'pg'
+
+import type {OrderData, OrderItem, OrderStatus} from '../shared/events.js'
+
+export const SCHEMA = 'order'
+
+/** An order as stored: the event data (OrderData) plus its version. */
+export interface Order extends OrderData {
+  version: number
+}
+
+type Queryable = pg.Pool | pg.PoolClient
+
+interface OrderRow {
+  id: string
+  customer_id: string
+  status: OrderStatus
+  total_cents: string
+  version: number
+  created_at: Date
+  updated_at: Date
+  paid_at: Date | null
+  canceled_at: Date | null
+  cancel_reason: string | null
+}
+
+interface ItemRow {
+  order_id: string
+  product_id: string
+  quantity: number
+  unit_price_cents: string
+}
+
+const COLUMNS = 'id, customer_id, status, total_cents, version, created_at, updated_at, paid_at, canceled_at, cancel_reason'
+
+const toOrder = (row: OrderRow, items: OrderItem[]): Order => ({
+  id: row.id,
+  customer_id: row.customer_id,
+  status: row.status,
+  total_cents: Number(row.total_cents),
+  items,
+  created_at: row.created_at.toISOString(),
+  updated_at: row.updated_at.toISOString(),
+  paid_at: row.paid_at?.toISOString() ?? null,
+  canceled_at: row.canceled_at?.toISOString() ?? null,
+  cancel_reason: row.cancel_reason,
+  version: row.version,
+})
+
+/** The event data of an order: exactly OrderData (services/shared/events.ts), without the version. */
+export const orderData = ({version: _version, ...data}: Order): OrderData => data
+
+const itemsOf = async (db: Queryable, ids: string[]): Promise<Map<string, OrderItem[]>> => {
+  const byOrder = new Map<string, OrderItem[]>(ids.map((id) => [id, []]))
+  if (ids.length === 0) return byOrder
+  const {rows} = await db.query<ItemRow>(`SELECT order_id, product_id, quantity, unit_price_cents FROM "order".order_items WHERE order_id = ANY($1::uuid[]) ORDER BY order_id, line`, [ids])
+  for (const r of rows) byOrder.get(r.order_id)?.push({product_id: r.product_id, quantity: r.quantity, unit_price_cents: Number(r.unit_price_cents)})
+  return byOrder
+}
+
+const withItems = async (db: Queryable, rows: OrderRow[]): Promise<Order[]> => {
+  const items = await itemsOf(db, rows.map((r) => r.id))
+  return rows.map((r) => toOrder(r, items.get(r.id) ?? []))
+}
+
+export const findOrder = async (db: Queryable, id: string): Promise<Order | undefined> => {
+  const {rows} = await db.query<OrderRow>(`SELECT ${COLUMNS} FROM "order".orders WHERE id = $1`, [id])
+  return (await withItems(db, rows))[0]
+}
+
+export const listOrders = async (db: Queryable, filter: {customerId?: string; status?: OrderStatus; limit: number}): Promise<Order[]> => {
+  const {rows} = await db.query<OrderRow>(
+    `SELECT ${COLUMNS} FROM "order".orders
+     WHERE ($1::text IS NULL OR customer_id = $1) AND ($2::text IS NULL OR status = $2)
+     ORDER BY created_at DESC, id DESC LIMIT $3`,
+    [filter.customerId ?? null, filter.status ?? null, filter.limit],
+  )
+  return withItems(db, rows)
+}
+
+export const insertOrder = async (client: pg.PoolClient, order: {id: string; customer_id: string; total_cents: number; items: OrderItem[]}): Promise<Order> => {
+  const {rows} = await client.query<OrderRow>(
+    `INSERT INTO "order".orders (id, customer_id, status, total_cents) VALUES ($1, $2, 'PENDING', $3) RETURNING ${COLUMNS}`,
+    [order.id, order.customer_id, order.total_cents],
+  )
+  await client.query(
+    `INSERT INTO "order".order_items (order_id, line, product_id, quantity, unit_price_cents)
+     SELECT $1, line, product_id, quantity, price FROM unnest($2::int[], $3::text[], $4::int[], $5::bigint[]) AS t(line, product_id, quantity, price)`,
+    [order.id, order.items.map((_, i) => i + 1), order.items.map((i) => i.product_id), order.items.map((i) => i.quantity), order.items.map((i) => i.unit_price_cents)],
+  )
+  return toOrder(rows[0]!, order.items)
+}
+
+/** Locks the order row until the transaction ends, so two transitions of one order never both win. */
+export const lockOrder = async (client: pg.PoolClient, id: string): Promise<{status: OrderStatus; version: number} | undefined> => {
+  const {rows} = await client.query<{status: OrderStatus; version: number}>(`SELECT status, version FROM "order".orders WHERE id = $1 FOR UPDATE`, [id])
+  return rows[0]
+}
+
+/** Applies a transition to a locked order; the version guard makes a lost lock fail loudly instead of overwriting. */
+export const updateStatus = async (client: pg.PoolClient, id: string, expectedVersion: number, to: OrderStatus, reason: string | null): Promise<Order> => {
+  const {rows} = await client.query<OrderRow>(
+    `UPDATE "order".orders SET status = $3, version = version + 1, updated_at = now(),
+       paid_at = CASE WHEN $3 = 'PAID' THEN now() ELSE paid_at END,
+       canceled_at = CASE WHEN $3 = 'CANCELED' THEN now() ELSE canceled_at END,
+       cancel_reason = CASE WHEN $3 = 'CANCELED' THEN $4 ELSE cancel_reason END
+     WHERE id = $1 AND version = $2 RETURNING ${COLUMNS}`,
+    [id, expectedVersion, to, reason],
+  )
+  if (!rows[0]) throw new Error(`order ${id} changed concurrently (expected version ${expectedVersion})`)
+  return (await withItems(client, rows))[0]!
+}
+
+/** Claims an Idempotency-Key for an order; false when another transaction already holds it (waits for it to end). */
+export const claimIdempotencyKey = async (client: pg.PoolClient, key: string, hash: string, orderId: string): Promise<boolean> => {
+  const {rowCount} = await client.query(`INSERT INTO "order".idempotency_keys (key, request_hash, order_id) VALUES ($1, $2, $3) ON CONFLICT (key) DO NOTHING`, [key, hash, orderId])
+  return rowCount === 1
+}
+
+export const findIdempotencyKey = async (db: Queryable, key: string): Promise<{request_hash: string; order_id: string} | undefined> => {
+  const {rows} = await db.query<{request_hash: string; order_id: string}>(`SELECT request_hash, order_id FROM "order".idempotency_keys WHERE key = $1`, [key])
+  return rows[0]
+}

@@ -1,0 +1,186 @@
+import {randomUUID} from 'node:crypto'
+import {chmodSync, mkdtempSync, readFileSync} from 'node:fs'
+
+import amqp from 'amqplib'
+import pg from 'pg'
+import {afterAll, beforeAll, describe, expect, it} from 'vitest'
+
+import {json, mm} from './cli.js'
+
+// Under /tmp so the postgres user can reach the data directory.
+const cwd = mkdtempSync('/tmp/mm-e2e-scenarios-')
+chmodSync(cwd, 0o755)
+
+interface Servers {
+  postgres: string
+  rabbitmq: string
+}
+const servers = (): Servers => {
+  const s = JSON.parse(readFileSync(`${cwd}/.mm/state.json`, 'utf8')) as {servers: Record<string, {url: string}>}
+  return {postgres: s.servers.postgres!.url, rabbitmq: s.servers.rabbitmq!.url}
+}
+
+let api = ''
+const call = async (method: string, path: string, body?: unknown, headers: Record<string, string> = {}) => {
+  const res = await fetch(`${api}${path}`, {method, headers: {...(body === undefined ? {} : {'content-type': 'application/json'}), ...headers}, body: body === undefined ? undefined : JSON.stringify(body)})
+  const text = await res.text()
+  return {status: res.status, body: text ? JSON.parse(text) : undefined}
+}
+const eventually = async <T>(what: string, check: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> => {
+  const deadline = Date.now() + timeoutMs
+  for (;;) {
+    const v = await check().catch(() => undefined)
+    if (v !== undefined) return v
+    if (Date.now() > deadline) throw new Error(`${what}: not within ${timeoutMs}ms`)
+    await new Promise((r) => setTimeout(r, 50))
+  }
+}
+
+/** The platform from outside: `mm up` with every component, driven through its HTTP API and CLI. */
+describe('scenarios against mm up', () => {
+  beforeAll(async () => {
+    const r = await mm(['up', '--infra', 'native', '-d', '--http-port', '0', '--json'], {cwd})
+    expect(r.exitCode, r.stderr).toBe(0)
+    api = json<{endpoints: {name: string; url: string}[]}>(r).endpoints.find((e) => e.name === 'gateway')!.url
+  })
+  afterAll(async () => {
+    await mm(['down', '-v'], {cwd})
+  })
+
+  it('status --json shows the five runners ready', async () => {
+    const r = await mm(['status', '--json'], {cwd})
+    expect(r.exitCode, r.stdout).toBe(0)
+    const s = json<{runners: {name: string; state: string}[]}>(r)
+    expect(s.runners.map((x) => [x.name, x.state])).toEqual(['customer', 'product', 'order', 'query', 'ingest'].map((n) => [n, 'ready']))
+  })
+
+  it('an order goes from creation to PAID in the read model, with customer and product names', async () => {
+    const customer = await call('POST', '/customers', {name: 'Ana Souza', email: `ana.${randomUUID()}@example.test`})
+    expect(customer.status).toBe(201)
+    const product = await call('POST', '/products', {sku: `SKU-${randomUUID().slice(0, 8)}`, name: 'Lamp', price_cents: 1250, stock: 5})
+    expect(product.status).toBe(201)
+    const order = await call('POST', '/orders', {customer_id: customer.body.id, items: [{product_id: product.body.id, quantity: 2}]})
+    expect(order.status).toBe(201)
+    expect(order.body).toMatchObject({status: 'PENDING', total_cents: 2500, items: [{product_id: product.body.id, quantity: 2, unit_price_cents: 1250}]})
+    await eventually('RESERVED', async () => ((await call('GET', `/orders/${order.body.id}`)).body.status === 'RESERVED' ? true : undefined))
+    expect((await call('POST', `/orders/${order.body.id}/pay`)).status).toBe(200)
+    const view = await eventually('PAID in the read model', async () => {
+      const v = await call('GET', `/q/orders/${order.body.id}`)
+      return v.status === 200 && v.body.status === 'PAID' ? v.body : undefined
+    })
+    expect(view.customer).toEqual({id: customer.body.id, name: 'Ana Souza', email: customer.body.email})
+    expect(view.items[0]).toMatchObject({sku: product.body.sku, name: 'Lamp', quantity: 2})
+    expect(view.paid_at).toBeTruthy()
+    // The customer counter, through the cache (deleted on every change).
+    const c = await eventually('orders_count 1', async () => {
+      const r = await call('GET', `/customers/${customer.body.id}`)
+      return r.body.orders_count === 1 ? r.body : undefined
+    })
+    expect(c.orders_count).toBe(1)
+    expect((await call('GET', `/products/${product.body.id}`)).body.stock).toBe(3)
+    // A transition not allowed names the current status.
+    const again = await call('POST', `/orders/${order.body.id}/cancel`, {})
+    expect(again.status).toBe(409)
+    expect(again.body.error.message).toContain('PAID')
+  })
+
+  it('an out-of-stock order ends CANCELED in both models and leaves stock untouched', async () => {
+    const customer = await call('POST', '/customers', {name: 'Bruno', email: `bruno.${randomUUID()}@example.test`})
+    const product = await call('POST', '/products', {sku: `SKU-${randomUUID().slice(0, 8)}`, name: 'Rare', price_cents: 100, stock: 1})
+    const order = await call('POST', '/orders', {customer_id: customer.body.id, items: [{product_id: product.body.id, quantity: 2}]})
+    expect(order.status).toBe(201)
+    await eventually('CANCELED', async () => ((await call('GET', `/orders/${order.body.id}`)).body.status === 'CANCELED' ? true : undefined))
+    await eventually('CANCELED in the read model', async () => ((await call('GET', `/q/orders/${order.body.id}`)).body?.status === 'CANCELED' ? true : undefined))
+    expect((await call('GET', `/products/${product.body.id}`)).body.stock).toBe(1)
+  })
+
+  it('baskets add up, check out into an order and empty', async () => {
+    const customer = await call('POST', '/customers', {name: 'Carla', email: `carla.${randomUUID()}@example.test`})
+    const product = await call('POST', '/products', {sku: `SKU-${randomUUID().slice(0, 8)}`, name: 'Mug', price_cents: 700, stock: 10})
+    const path = `/baskets/${customer.body.id}/items`
+    expect((await call('PUT', path, {product_id: product.body.id, quantity: 1})).status).toBe(200)
+    expect((await call('PUT', path, {product_id: product.body.id, quantity: 2})).status).toBe(200)
+    const basket = await call('GET', `/baskets/${customer.body.id}`)
+    expect(basket.body.items).toEqual([expect.objectContaining({product_id: product.body.id, quantity: 3})])
+    const checkout = await call('POST', `/baskets/${customer.body.id}/checkout`)
+    expect(checkout.status).toBe(201)
+    expect(checkout.body).toMatchObject({status: 'PENDING', total_cents: 2100})
+    expect((await call('GET', `/baskets/${customer.body.id}`)).body.items).toEqual([])
+  })
+
+  it('bad input gets a JSON error naming what was wrong, never a stack trace', async () => {
+    const unknown = await call('POST', '/orders', {customer_id: randomUUID(), items: [{product_id: randomUUID(), quantity: 1}]})
+    expect(unknown.status).toBe(422)
+    expect(unknown.body.error.code).toBeTruthy()
+    const zero = await call('POST', '/orders', {customer_id: randomUUID(), items: [{product_id: randomUUID(), quantity: 0}]})
+    expect(zero.status).toBe(400)
+    expect(JSON.stringify(zero.body)).toMatch(/quantity/)
+    const empty = await call('POST', '/orders', {customer_id: randomUUID(), items: []})
+    expect(empty.status).toBe(400)
+    const res = await fetch(`${api}/customers`, {method: 'POST', headers: {'content-type': 'application/json'}, body: '{not json'})
+    expect(res.status).toBe(400)
+    const text = await res.text()
+    expect(JSON.parse(text).error.message).toBeTruthy()
+    expect(text).not.toMatch(/\bat \S+ \(/)
+    expect((await call('GET', '/customers/not-a-uuid')).status).toBe(404)
+  })
+
+  it('pulses from an independent client, flushed with mm flush, total exactly what that client sent', async () => {
+    const conn = await amqp.connect(servers().rabbitmq)
+    const ch = await conn.createConfirmChannel()
+    const tenant = `tenant:${randomUUID().slice(0, 6)} ünï`
+    const oracle = new Map<string, bigint>() // micro-units
+    for (let i = 0; i < 300; i++) {
+      const unit = i % 2 ? 'req' : 'gb:h'
+      const micro = BigInt(1 + ((i * 7919) % 999_999))
+      const amount = `${micro / 1_000_000n}.${String(micro % 1_000_000n).padStart(6, '0')}`
+      ch.sendToQueue('pulses', Buffer.from(`{"tenant":${JSON.stringify(tenant)},"product_sku":"S1","use_unity":"${unit}","used_amount":${amount}}`), {messageId: randomUUID()})
+      oracle.set(unit, (oracle.get(unit) ?? 0n) + micro)
+    }
+    ch.sendToQueue('pulses', Buffer.from('{"tenant":"x"}'), {messageId: randomUUID()}) // invalid: to the DLQ
+    await ch.waitForConfirms()
+    await conn.close()
+
+    const client = new pg.Client({connectionString: servers().postgres})
+    await client.connect()
+    try {
+      await eventually(
+        'all pulses flushed',
+        async () => {
+          const r = await mm(['flush', '--json'], {cwd})
+          expect(r.exitCode, r.stderr).toBe(0)
+          const {rows} = await client.query<{use_unity: string; used_amount: string}>('SELECT use_unity, used_amount::text FROM ingest.pulses WHERE tenant = $1', [tenant])
+          const got = new Map(rows.map((row) => [row.use_unity, row.used_amount]))
+          const want = [...oracle].map(([u, micro]) => [u, `${micro / 1_000_000n}.${String(micro % 1_000_000n).padStart(6, '0')}`] as const)
+          return want.every(([u, v]) => got.has(u) && normalise(got.get(u)!) === normalise(v)) ? true : undefined
+        },
+        60_000,
+      )
+    } finally {
+      await client.end()
+    }
+  })
+
+  it('mm seed is deterministic and idempotent', async () => {
+    const first = await mm(['seed', '--customers', '5', '--products', '7', '--json'], {cwd})
+    expect(first.exitCode, first.stderr).toBe(0)
+    const a = json<{customers: {created: number; found: number}; products: {created: number; found: number}}>(first)
+    expect(a.customers.created + a.customers.found).toBe(5)
+    expect(a.products.created + a.products.found).toBe(7)
+    const second = json(await mm(['seed', '--customers', '5', '--products', '7', '--json'], {cwd}))
+    expect(second).toEqual({customers: {created: 0, found: 5, reset: 0}, products: {created: 0, found: 7, reset: 0}})
+  })
+
+  it('mm load orders --total 200 --json reports percentiles', async () => {
+    const r = await mm(['load', 'orders', '--total', '200', '--rate', '50', '--json', '--threshold', 'errors<50%'], {cwd, timeoutMs: 300_000})
+    expect([0, 5]).toContain(r.exitCode)
+    const s = json<{requested: number; completed: number; latencyMs: Record<string, number>; thresholds: {ok: boolean}[]}>(r)
+    expect(s.requested).toBe(200)
+    expect(s.completed).toBeGreaterThan(0)
+    for (const p of ['p50', 'p90', 'p99', 'max']) expect(s.latencyMs[p]).toBeGreaterThan(0)
+    expect(s.latencyMs.p50).toBeLessThanOrEqual(s.latencyMs.p99!)
+  })
+})
+
+/** "1.500000000000" and "1.5" are the same amount. */
+const normalise = (v: string): string => (v.includes('.') ? v.replace(/0+$/, '').replace(/\.$/, '') : v)
