@@ -59,10 +59,12 @@ export interface KafkaConsumerDeps {
   logger: Logger
   stats: ConsumerStats
   onDeadLetter?: (m: ConsumedMessage, error: Error) => void
+  /** Partitions handled at once (order is kept within a partition). Default 8. */
+  concurrency?: number
 }
 
 /**
- * A consumer that commits an offset only after the effect (or the dead letter) is durable:
+ * A consumer whose offsets advance only after the effect (or the dead letter) is durable:
  * retries with backoff, then writes the message to `<topic>.dlq` with its original key, value
  * and headers byte-for-byte plus the x-original-* and x-error-* headers of PLATFORM.md §4.
  */
@@ -74,8 +76,15 @@ export const startKafkaConsumer = async (deps: KafkaConsumerDeps, signal: AbortS
   await consumer.connect()
   await consumer.subscribe({topics: deps.topics, fromBeginning: true})
 
+  // Offsets are resolved only when eachMessage returns, i.e. after the effect (or the dead letter)
+  // is durable; kafkajs commits resolved offsets in the background and on disconnect. A crash can
+  // only replay messages whose effects are already recorded, which the idempotent handlers skip.
+  // Partitions are consumed concurrently; order holds within each partition (per aggregate key).
   await consumer.run({
-    autoCommit: false,
+    autoCommit: true,
+    autoCommitInterval: 500,
+    autoCommitThreshold: 200,
+    partitionsConsumedConcurrently: deps.concurrency ?? 8,
     eachMessage: async ({topic, partition, message, heartbeat}) => {
       const m = {topic, partition, message}
       let attempt = 0
@@ -99,7 +108,6 @@ export const startKafkaConsumer = async (deps: KafkaConsumerDeps, signal: AbortS
           await sleepWithHeartbeat(deps.backoffMs[attempt - 1]!, heartbeat)
         }
       }
-      await consumer.commitOffsets([{topic, partition, offset: (BigInt(message.offset) + 1n).toString()}])
     },
   })
 

@@ -6,7 +6,8 @@ import {sleep} from '../../src/lib/proc.js'
 import {type Envelope, envelopeHeaders} from './envelope.js'
 import type {RabbitPublisher} from './rabbit.js'
 
-export const OUTBOX_CHANNEL = 'mm_outbox'
+/** Each component's relay listens on its own channel, so a commit wakes only the relay concerned. */
+export const outboxChannel = (schema: string): string => `mm_outbox_${schema}`
 
 /** One message to publish after the transaction that wrote it commits. */
 export interface OutboxMessage {
@@ -26,12 +27,14 @@ export const kafkaMessage = (e: Envelope, ns: (name: string) => string = (n) => 
  */
 export const appendOutbox = async (client: pg.PoolClient, schema: string, messages: OutboxMessage[]): Promise<void> => {
   if (messages.length === 0) return
+  // One round trip: the rows and the wake-up (NOTIFY is delivered on commit).
   await client.query(
-    `INSERT INTO "${schema}".outbox (destination, topic, message_key, payload, headers)
-     SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::jsonb[])`,
-    [messages.map((m) => m.destination), messages.map((m) => m.topic), messages.map((m) => m.key), messages.map((m) => m.value), messages.map((m) => JSON.stringify(m.headers))],
+    `WITH rows AS (
+       INSERT INTO "${schema}".outbox (destination, topic, message_key, payload, headers)
+       SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::jsonb[]))
+     SELECT pg_notify($6, '')`,
+    [messages.map((m) => m.destination), messages.map((m) => m.topic), messages.map((m) => m.key), messages.map((m) => m.value), messages.map((m) => JSON.stringify(m.headers)), outboxChannel(schema)],
   )
-  await client.query('SELECT pg_notify($1, $2)', [OUTBOX_CHANNEL, schema])
 }
 
 export interface RelayDeps {
@@ -71,6 +74,9 @@ export const startOutboxRelay = (deps: RelayDeps, signal: AbortSignal): Relay =>
   const pollMs = deps.pollMs ?? 1000
   let isActive = false
   let wake: (() => void) | undefined
+  // Set by every NOTIFY; a notification that arrives while a batch is being published must not
+  // be lost (it would leave new rows waiting for the fallback poll).
+  let notified = false
 
   const publishBatch = async (client: pg.Client): Promise<number> => {
     const {rows} = await client.query<Row>(
@@ -105,7 +111,10 @@ export const startOutboxRelay = (deps: RelayDeps, signal: AbortSignal): Relay =>
   const session = async (): Promise<void> => {
     const client = new pg.Client({connectionString: deps.url})
     client.on('error', (error) => deps.logger.warn('outbox.session_error', {error: error.message}))
-    client.on('notification', () => wake?.())
+    client.on('notification', () => {
+      notified = true
+      wake?.()
+    })
     await client.connect()
     try {
       const {rows} = await client.query<{locked: boolean}>('SELECT pg_try_advisory_lock(hashtext($1)) AS locked', [`mm.outbox.${deps.schema}`])
@@ -116,10 +125,11 @@ export const startOutboxRelay = (deps: RelayDeps, signal: AbortSignal): Relay =>
       }
       isActive = true
       deps.logger.info('outbox.relay_active', {schema: deps.schema})
-      await client.query(`LISTEN ${OUTBOX_CHANNEL}`)
+      await client.query(`LISTEN ${outboxChannel(deps.schema)}`)
       while (!signal.aborted) {
+        notified = false
         const n = await publishBatch(client)
-        if (n === batchSize) continue
+        if (n === batchSize || notified) continue
         await new Promise<void>((resolve) => {
           const timer = setTimeout(done, pollMs)
           function done() {

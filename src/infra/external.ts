@@ -1,8 +1,8 @@
 import {PreflightError, ReadinessTimeoutError, errorMessage} from '../lib/errors.js'
 import {sleep} from '../lib/proc.js'
 import {maskUrl} from '../lib/urls.js'
-import {probes} from './probes.js'
-import {type Endpoints, type InfraRuntime, SERVER_NAMES, type ServerStatus} from './types.js'
+import {defaultProber} from './probes.js'
+import {type Endpoints, type InfraRuntime, type Prober, SERVER_NAMES, type ServerStatus} from './types.js'
 
 /** Servers someone else runs (managed clusters): nothing is started, only probed. */
 export const createExternalRuntime = (endpoints: Partial<Endpoints>, probeTimeoutMs = 2000): InfraRuntime => {
@@ -15,12 +15,12 @@ export const createExternalRuntime = (endpoints: Partial<Endpoints>, probeTimeou
     const e = endpoints as Endpoints
     return {...e, rabbitmqManagement: e.rabbitmqManagement ?? defaultManagement(e.rabbitmq)}
   }
-  const statusOf = async (e: Endpoints): Promise<ServerStatus[]> =>
+  const statusOf = async (e: Endpoints, prober: Prober = defaultProber): Promise<ServerStatus[]> =>
     Promise.all(
       SERVER_NAMES.map(async (name) => {
         const url = maskUrl(name === 'kafka' ? e.kafka.join(',') : e[name])
         try {
-          const r = await probes[name](e, probeTimeoutMs)
+          const r = await prober(name, e, probeTimeoutMs)
           return {name, runtime: 'external' as const, url, healthy: true, version: r.version}
         } catch (error) {
           return {name, runtime: 'external' as const, url, healthy: false, error: errorMessage(error)}
@@ -43,7 +43,7 @@ export const createExternalRuntime = (endpoints: Partial<Endpoints>, probeTimeou
       }
     },
     async down() {},
-    status: async () => statusOf(complete()),
+    status: async (prober) => statusOf(complete(), prober),
     endpoints: async () => complete(),
   }
 }

@@ -1,4 +1,4 @@
-import type {Endpoints, ServerName} from './types.js'
+import type {Endpoints, Prober, ServerName} from './types.js'
 
 export interface ProbeResult {
   version?: string
@@ -95,3 +95,5 @@ export const managementFetch = (base: string, path: string, init: RequestInit = 
   url.password = ''
   return fetch(new URL(path, url), {...init, headers: {authorization: `Basic ${auth}`, ...init.headers}})
 }
+
+export const defaultProber: Prober = (name, endpoints, timeoutMs) => probes[name](endpoints, timeoutMs)

@@ -47,6 +47,9 @@ export interface InfraRuntime {
   readonly kind: RuntimeKind
   up(options: UpOptions): Promise<UpResult>
   down(options: {volumes: boolean}): Promise<void>
-  status(): Promise<ServerStatus[]>
+  /** Health of each server; `prober` replaces the default one-shot probes (the dashboard keeps connections open). */
+  status(prober?: Prober): Promise<ServerStatus[]>
   endpoints(): Promise<Endpoints | undefined>
 }
+
+export type Prober = (name: ServerName, endpoints: Endpoints, timeoutMs: number) => Promise<{version?: string}>

@@ -26,38 +26,37 @@ export const collectStatus = async (config: Config, logger: Logger, collector?: 
     return {runtime: 'none', healthy: false, servers: [], supervisor: {running: false}, runners: []}
   }
   const runtime = await selectRuntime(config, logger, hasServers ? state!.runtime : config.infra)
-  const servers = await runtime.status()
-  const sup = state?.supervisor
+  // One set of open connections serves the probes and the platform snapshot. `mm status` opens
+  // and closes its own; the dashboard passes one it keeps across refreshes.
+  const endpoints = collector === 'none' ? undefined : await runtime.endpoints().catch(() => undefined)
+  const own = collector === 'none' ? undefined : (collector ?? (endpoints ? createCollector(endpoints, logger) : undefined))
+  try {
+    const [servers, runnersResult] = await Promise.all([runtime.status(own?.prober), fetchRunners(state?.supervisor)])
+    const {running, runners, error: supervisorError} = runnersResult
+    const healthy = servers.every((s) => s.healthy) && running && !supervisorError && runners.every((r) => r.state === 'ready')
+    const platform = own && servers.some((s) => s.healthy) ? await own.collect() : undefined
+    const sup = state?.supervisor
+    return {
+      platform,
+      runtime: runtime.kind,
+      healthy,
+      servers,
+      supervisor: {running, pid: running ? sup?.pid : undefined, mode: sup?.mode, http: running ? sup?.http : undefined, error: supervisorError ?? (sup && !running ? `supervisor ${sup.pid} is not running` : undefined)},
+      runners,
+    }
+  } finally {
+    if (own && own !== collector) await own.close()
+  }
+}
+
+/** The runners' states and counters, from the gateway's /health. */
+const fetchRunners = async (sup: {pid: number; http?: string} | undefined): Promise<{running: boolean; runners: RunnerReport[]; error?: string}> => {
   const running = sup !== undefined && isAlive(sup.pid)
-  let runners: RunnerReport[] = []
-  let supervisorError: string | undefined
-  if (running && sup.http) {
-    try {
-      const res = await fetch(`${sup.http}/health`, {signal: AbortSignal.timeout(2000)})
-      runners = ((await res.json()) as {runners: RunnerReport[]}).runners
-    } catch (error) {
-      supervisorError = `gateway ${sup.http} not answering: ${errorMessage(error)}`
-    }
-  }
-  const healthy = servers.every((s) => s.healthy) && running && !supervisorError && runners.every((r) => r.state === 'ready')
-  let platform: PlatformSnapshot | undefined
-  if (collector !== 'none' && servers.some((s) => s.healthy)) {
-    const endpoints = await runtime.endpoints()
-    if (endpoints) {
-      const own = collector ?? createCollector(endpoints, logger)
-      try {
-        platform = await own.collect()
-      } finally {
-        if (!collector) await own.close()
-      }
-    }
-  }
-  return {
-    platform,
-    runtime: runtime.kind,
-    healthy,
-    servers,
-    supervisor: {running, pid: running ? sup.pid : undefined, mode: sup?.mode, http: running ? sup.http : undefined, error: supervisorError ?? (sup && !running ? `supervisor ${sup.pid} is not running` : undefined)},
-    runners,
+  if (!running || !sup.http) return {running, runners: []}
+  try {
+    const res = await fetch(`${sup.http}/health`, {signal: AbortSignal.timeout(2000)})
+    return {running, runners: ((await res.json()) as {runners: RunnerReport[]}).runners}
+  } catch (error) {
+    return {running, runners: [], error: `gateway ${sup.http} not answering: ${errorMessage(error)}`}
   }
 }

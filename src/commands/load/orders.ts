@@ -3,6 +3,7 @@ import {Flags} from '@oclif/core'
 import {BaseCommand} from '../../base-command.js'
 import {parseDuration} from '../../lib/duration.js'
 import {ExitCode, UsageError} from '../../lib/errors.js'
+import {resolveEndpoints} from '../../infra/platform.js'
 import {platformApi} from '../../operations/api.js'
 import {loadOrders, type LoadOrdersResult} from '../../operations/load/orders.js'
 import {parseThreshold} from '../../operations/load/thresholds.js'
@@ -49,6 +50,7 @@ export default class LoadOrders extends BaseCommand<typeof LoadOrders> {
     try {
       const result = await loadOrders({
         api: platformApi(this.mm),
+        redisUrl: (await resolveEndpoints(this.mm, this.logger))?.redis,
         signal: controller.signal,
         rate: this.flags.rate,
         concurrency: this.flags.concurrency,

@@ -4,9 +4,9 @@ import {ExecaError, execa} from 'execa'
 import {ExternalError, InterruptedError, PreflightError, ReadinessTimeoutError, UsageError, errorMessage, indent, tail} from '../../lib/errors.js'
 import type {Logger} from '../../lib/logger.js'
 import {maskUrl} from '../../lib/urls.js'
-import {probes} from '../probes.js'
+import {defaultProber} from '../probes.js'
 import {type PlatformState, StateStore} from '../state.js'
-import {type Endpoints, type InfraRuntime, SERVER_NAMES, type ServerName, type ServerStatus, type UpOptions, type UpResult} from '../types.js'
+import {type Endpoints, type InfraRuntime, type Prober, SERVER_NAMES, type ServerName, type ServerStatus, type UpOptions, type UpResult} from '../types.js'
 
 /** Fixed project name: one compose platform per Docker engine, whatever the working directory. */
 export const COMPOSE_PROJECT = 'mercadomio'
@@ -168,7 +168,7 @@ export const createComposeRuntime = (opts: ComposeOptions): InfraRuntime & {stat
       else store.update((s) => s && {...s, servers: {}, extra: {}})
     },
 
-    async status(): Promise<ServerStatus[]> {
+    async status(prober: Prober = defaultProber): Promise<ServerStatus[]> {
       const endpoints = endpointsOf(store.read()) ?? settings.endpoints
       let psError: string | undefined
       const found = await containers().catch((error: unknown) => {
@@ -184,7 +184,7 @@ export const createComposeRuntime = (opts: ComposeOptions): InfraRuntime & {stat
           if (c.State !== 'running') return {...base, healthy: false, error: describe(c)}
           const unhealthy = c.Health && c.Health !== 'healthy' ? `container is ${c.Health}` : undefined
           try {
-            const {version} = await probes[name](endpoints, probeTimeoutMs)
+            const {version} = await prober(name, endpoints, probeTimeoutMs)
             return {...base, healthy: !unhealthy, version, error: unhealthy}
           } catch (error) {
             return {...base, healthy: false, error: unhealthy ?? errorMessage(error)}

@@ -8,9 +8,9 @@ import type {Logger} from '../../lib/logger.js'
 import {choosePorts} from '../../lib/ports.js'
 import {cmdline, isAlive, sleep, stopProcess} from '../../lib/proc.js'
 import {maskUrl} from '../../lib/urls.js'
-import {probes} from '../probes.js'
+import {defaultProber} from '../probes.js'
 import {type PlatformState, StateStore} from '../state.js'
-import type {Endpoints, InfraRuntime, ServerName, ServerStatus, UpOptions, UpResult} from '../types.js'
+import type {Endpoints, InfraRuntime, Prober, ServerName, ServerStatus, UpOptions, UpResult} from '../types.js'
 import type {NativeContext, NativeServer, Requirement} from './server.js'
 import {kafka} from './servers/kafka.js'
 import {mongo} from './servers/mongo.js'
@@ -77,9 +77,9 @@ export const createNativeRuntime = (opts: NativeOptions): InfraRuntime & {state:
   const isRunning = (server: NativeServer, pid: number | undefined): boolean =>
     isAlive(pid) && (cmdline(pid!)?.includes(server.processMatch) ?? true)
 
-  const healthy = async (server: NativeServer, state: PlatformState): Promise<{ok: boolean; version?: string; error?: string}> => {
+  const healthy = async (server: NativeServer, state: PlatformState, prober: Prober = defaultProber): Promise<{ok: boolean; version?: string; error?: string}> => {
     try {
-      const result = await probes[server.name](probeEndpoints(state), probeTimeoutMs)
+      const result = await prober(server.name, probeEndpoints(state), probeTimeoutMs)
       return {ok: true, version: result.version}
     } catch (error) {
       return {ok: false, error: errorMessage(error)}
@@ -224,14 +224,14 @@ export const createNativeRuntime = (opts: NativeOptions): InfraRuntime & {state:
       if (volumes) rmSync(opts.dataDir, {recursive: true, force: true})
     },
 
-    async status(): Promise<ServerStatus[]> {
+    async status(prober?: Prober): Promise<ServerStatus[]> {
       const state = store.read()
       return Promise.all(
         NATIVE_SERVERS.map(async (server): Promise<ServerStatus> => {
           const entry = state?.servers[server.name]
           const base = {name: server.name, runtime: 'native' as const, implementation: server.implementation}
           if (!state || !entry) return {...base, url: '', healthy: false, error: 'not started'}
-          const check = await healthy(server, state)
+          const check = await healthy(server, state, prober)
           const running = isRunning(server, entry.pid)
           return {
             ...base,

@@ -4,8 +4,11 @@ import type pg from 'pg'
 
 import {ingestStatus, type IngestStatus} from '../../../services/ingest/index.js'
 import {createPool} from '../../../services/shared/db.js'
+import type {Admin} from 'kafkajs'
+
+import {managementFetch} from '../../infra/probes.js'
 import {type Namespace, rootNamespace} from '../../infra/topology/spec.js'
-import type {Endpoints} from '../../infra/types.js'
+import type {Endpoints, Prober} from '../../infra/types.js'
 import {errorMessage} from '../../lib/errors.js'
 import type {Logger} from '../../lib/logger.js'
 import {collectProjections, type ProjectionsSnapshot} from './projections.js'
@@ -20,8 +23,13 @@ export interface PlatformSnapshot {
 
 export interface Collector {
   collect(): Promise<PlatformSnapshot>
+  /** Health probes over the collector's open connections (cheap enough to run every second). */
+  prober: Prober
   close(): Promise<void>
 }
+
+const within = <T>(ms: number, what: string, work: Promise<T>): Promise<T> =>
+  Promise.race([work, new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`${what}: no answer within ${ms}ms`)), ms).unref())])
 
 /**
  * The one source of the platform's numbers: `mm status --json` takes one snapshot, `mm dash`
@@ -36,18 +44,67 @@ export const createCollector = (endpoints: Endpoints, logger: Logger, ns: Namesp
   const getPool = () => (pool ??= createPool(endpoints.postgres, logger, 2))
   const getRedis = () => {
     if (!redis) {
-      redis = new Redis(endpoints.redis, {maxRetriesPerRequest: 1, connectTimeout: 2000, enableOfflineQueue: false, lazyConnect: false})
+      redis = new Redis(endpoints.redis, {maxRetriesPerRequest: 1, connectTimeout: 2000})
       redis.on('error', (error) => logger.debug('collector.redis_error', {error: error.message}))
     }
     return redis
   }
   // The driver connects on first use and reconnects by itself after a server comes back.
   const getMongo = async () => (mongo ??= new MongoClient(endpoints.mongo, {directConnection: true, serverSelectionTimeoutMS: 2000}))
+  // One connected admin, shared by concurrent callers (a promise, so two callers never make two).
+  let admin: Promise<Admin> | undefined
+  const getAdmin = (): Promise<Admin> =>
+    (admin ??= (async () => {
+      const {Kafka, logLevel} = await import('kafkajs')
+      const a = new Kafka({clientId: 'mm-collect', brokers: endpoints.kafka, logLevel: logLevel.NOTHING, connectionTimeout: 2000, requestTimeout: 3000, retry: {retries: 0}}).admin()
+      await a.connect()
+      return a
+    })())
+  const resetAdmin = async () => {
+    const a = admin
+    admin = undefined // reconnect next time
+    await a?.then((x) => x.disconnect()).catch(() => {})
+  }
+  const prober: Prober = async (name, e, timeoutMs) => {
+    switch (name) {
+      case 'postgres': {
+        const {rows} = await within(timeoutMs, 'postgres', getPool().query<{v: string}>("SELECT current_setting('server_version') AS v"))
+        return {version: rows[0]?.v.split(' ')[0]}
+      }
+      case 'redis': {
+        const info = await within(timeoutMs, 'redis', getRedis().info('server'))
+        return {version: /redis_version:(\S+)/.exec(info)?.[1]}
+      }
+      case 'rabbitmq': {
+        const res = await managementFetch(e.rabbitmqManagement, '/api/overview', {signal: AbortSignal.timeout(timeoutMs)})
+        if (!res.ok) throw new Error(`rabbitmq management API answered ${res.status}`)
+        return {version: ((await res.json()) as {rabbitmq_version?: string}).rabbitmq_version}
+      }
+      case 'kafka': {
+        try {
+          const cluster = await within(timeoutMs, 'kafka', getAdmin().then((a) => a.describeCluster()))
+          if (cluster.brokers.length === 0) throw new Error('kafka: no broker in the cluster')
+          return {}
+        } catch (error) {
+          await resetAdmin()
+          throw error
+        }
+      }
+      case 'mongo': {
+        const info = await within(timeoutMs, 'mongo', (await getMongo()).db('admin').command({buildInfo: 1}))
+        return {version: String(info.version)}
+      }
+    }
+  }
   return {
+    prober,
     async collect() {
       const [rabbitmq, kafka, projections, aggregates] = await Promise.all([
         collectRabbitQueues(endpoints, ns),
-        collectKafka(endpoints, ns),
+        collectKafka(getAdmin, ns).then((k) => {
+          if (k.error) void resetAdmin()
+          return k
+        }),
         getMongo().then(
           (m) => collectProjections(m.db(ns('mercadomio')), getPool()),
           (error: unknown) => ({drift: [], error: errorMessage(error)}) as ProjectionsSnapshot,
@@ -58,7 +115,7 @@ export const createCollector = (endpoints: Endpoints, logger: Logger, ns: Namesp
     },
     async close() {
       redis?.disconnect()
-      await Promise.allSettled([pool?.end(), mongo?.close()])
+      await Promise.allSettled([pool?.end(), mongo?.close(), resetAdmin()])
     },
   }
 }

@@ -1,3 +1,5 @@
+import type {Admin} from 'kafkajs'
+
 import {managementFetch} from '../../infra/probes.js'
 import {DLQ_SUFFIX, DOMAIN_TOPICS, type Namespace, rootNamespace, TOPOLOGY} from '../../infra/topology/spec.js'
 import type {Endpoints} from '../../infra/types.js'
@@ -68,11 +70,9 @@ export const collectRabbitQueues = async (endpoints: Endpoints, ns: Namespace = 
 }
 
 /** Kafka consumer-group lag per topic, and message counts of the `.dlq` topics. */
-export const collectKafka = async (endpoints: Endpoints, ns: Namespace = rootNamespace): Promise<QueuesSnapshot['kafka']> => {
-  const {Kafka, logLevel} = await import('kafkajs')
-  const admin = new Kafka({clientId: 'mm-collect', brokers: endpoints.kafka, logLevel: logLevel.NOTHING, connectionTimeout: 2000, requestTimeout: 3000, retry: {retries: 1}}).admin()
+export const collectKafka = async (getAdmin: () => Promise<Admin>, ns: Namespace = rootNamespace): Promise<QueuesSnapshot['kafka']> => {
   try {
-    await admin.connect()
+    const admin = await getAdmin()
     const topics = TOPOLOGY.kafkaTopics.map((t) => ns(t.name))
     const offsets = new Map<string, {low: bigint[]; high: bigint[]}>()
     await Promise.all(
@@ -105,7 +105,5 @@ export const collectKafka = async (endpoints: Endpoints, ns: Namespace = rootNam
     return {lag, dlqs}
   } catch (error) {
     return {lag: [], dlqs: [], error: errorMessage(error)}
-  } finally {
-    await admin.disconnect().catch(() => {})
   }
 }

@@ -2,12 +2,14 @@ import * as hdr from 'hdr-histogram-js'
 
 import {MmError, UserError} from '../../lib/errors.js'
 import type {Api} from '../api.js'
-import {sleep} from '../../lib/proc.js'
+import {createFeedWatch, type FeedWatch} from './feed-watch.js'
 import {createPacer, seededRandom} from './schedule.js'
 import {holds, type Threshold} from './thresholds.js'
 
 export interface LoadOrdersOptions {
   api: Api
+  /** Redis of the platform: its live feed wakes waiting orders instead of tight polling. */
+  redisUrl?: string
   signal: AbortSignal
   rate: number
   concurrency: number
@@ -42,12 +44,12 @@ type Outcome = {ok: true; ms: number} | {ok: false; kind: string}
  * One virtual order: create → wait RESERVED → pay → wait until the read model shows PAID. The
  * latency is from the POST to the read model showing PAID.
  */
-const virtualOrder = async (o: LoadOrdersOptions, customerId: string, productId: string, quantity: number): Promise<Outcome> => {
+const virtualOrder = async (o: LoadOrdersOptions, watch: FeedWatch, customerId: string, productId: string, quantity: number): Promise<Outcome> => {
   const t0 = performance.now()
   const created = await o.api.request('POST', '/orders', {customer_id: customerId, items: [{product_id: productId, quantity}]})
   if (created.status !== 201) return {ok: false, kind: `create_${created.status}`}
   const id = created.body.id as string
-  const reserved = await pollUntil(o, async () => {
+  const reserved = await pollUntil(o, watch, id, async () => {
     const r = await o.api.request('GET', `/orders/${id}`)
     return r.status === 200 && r.body.status !== 'PENDING' ? (r.body.status as string) : undefined
   })
@@ -55,7 +57,7 @@ const virtualOrder = async (o: LoadOrdersOptions, customerId: string, productId:
   if (reserved !== 'RESERVED') return {ok: false, kind: `order_${reserved.toLowerCase()}`}
   const paid = await o.api.request('POST', `/orders/${id}/pay`)
   if (paid.status !== 200) return {ok: false, kind: `pay_${paid.status}`}
-  const visible = await pollUntil(o, async () => {
+  const visible = await pollUntil(o, watch, id, async () => {
     const r = await o.api.request('GET', `/q/orders/${id}`)
     return r.status === 200 && r.body.status === 'PAID' ? true : undefined
   })
@@ -63,12 +65,14 @@ const virtualOrder = async (o: LoadOrdersOptions, customerId: string, productId:
   return {ok: true, ms: performance.now() - t0}
 }
 
-const pollUntil = async <T>(o: LoadOrdersOptions, check: () => Promise<T | undefined>): Promise<T | undefined> => {
+/** Checks through the API each time the feed mentions the order, and every 200 ms regardless. */
+const pollUntil = async <T>(o: LoadOrdersOptions, watch: FeedWatch, id: string, check: () => Promise<T | undefined>): Promise<T | undefined> => {
   const deadline = Date.now() + o.stepTimeoutMs
   while (Date.now() < deadline && !o.signal.aborted) {
+    const nudged = watch.nudge(id, 200, o.signal)
     const v = await check()
     if (v !== undefined) return v
-    await sleep(5)
+    await nudged
   }
   return undefined
 }
@@ -93,6 +97,7 @@ export const loadOrders = async (o: LoadOrdersOptions): Promise<LoadOrdersResult
   let inFlight = 0
   let maxBehind = 0
   const tasks = new Set<Promise<void>>()
+  const watch = await createFeedWatch(o.redisUrl)
   for (;;) {
     const i = await pacer.next()
     if (i === undefined) break
@@ -106,7 +111,7 @@ export const loadOrders = async (o: LoadOrdersOptions): Promise<LoadOrdersResult
     const customer = cs[Math.floor(random() * cs.length)]!
     const product = ps[Math.floor(random() * ps.length)]!
     inFlight++
-    const task = virtualOrder(o, customer.id, product.id, 1)
+    const task = virtualOrder(o, watch, customer.id, product.id, 1)
       .catch((error: unknown): Outcome => ({ok: false, kind: error instanceof MmError ? 'network' : 'exception'}))
       .then((outcome) => {
         inFlight--
@@ -120,6 +125,7 @@ export const loadOrders = async (o: LoadOrdersOptions): Promise<LoadOrdersResult
     void task.finally(() => tasks.delete(task))
   }
   await Promise.all(tasks)
+  await watch.close()
   const durationMs = Date.now() - started
   const errorCount = Object.values(errors).reduce((a, b) => a + b, 0) + dropped
   const attempted = Math.max(1, requested)
