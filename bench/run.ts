@@ -8,6 +8,7 @@ import {cpus} from 'node:os'
 import {join} from 'node:path'
 
 import {packageRoot} from '../src/lib/package-root.js'
+import {benchDash, benchFlush, benchIngest, benchOrders, platformCtx} from './platform.js'
 
 const root = packageRoot()
 const bin = join(root, 'bin', 'run.js')
@@ -58,6 +59,16 @@ try {
   rows.push({what: '`mm up` on a running platform', value: `${(warmMs / 1000).toFixed(2)} s`, baseline: '-', ratio: '-', target: '≤ 2 s', ok: warmMs <= 2000})
   const statusMs = median([0, 1, 2].map(() => timeOnce(process.execPath, [bin, 'status', '--json'], cwd)))
   rows.push({what: '`mm status --json`', value: `${(statusMs / 1000).toFixed(2)} s`, baseline: '-', ratio: '-', target: '-', ok: true})
+
+  const ctx = platformCtx(cwd, bin)
+  const ingest = await benchIngest(ctx, 20_000)
+  rows.push({what: 'ingest throughput (20,000 pulses)', value: `${ingest.ingestPerSec.toFixed(0)} msg/s`, baseline: `raw RabbitMQ drain ${ingest.rawPerSec.toFixed(0)} msg/s`, ratio: `${(ingest.ingestPerSec / ingest.rawPerSec).toFixed(2)}`, target: '≥ 0.80', ok: ingest.ingestPerSec / ingest.rawPerSec >= 0.8})
+  const fl = await benchFlush(ctx, 5000)
+  rows.push({what: `flush throughput (${fl.rows} keys)`, value: `${fl.flushRowsPerSec.toFixed(0)} rows/s`, baseline: `raw COPY ${fl.copyRowsPerSec.toFixed(0)} rows/s`, ratio: `${(fl.flushRowsPerSec / fl.copyRowsPerSec).toFixed(2)}`, target: '≥ 0.50', ok: fl.flushRowsPerSec / fl.copyRowsPerSec >= 0.5})
+  const orders = benchOrders(ctx, 100, 15)
+  rows.push({what: 'order flow at 100/s: median POST → PAID in read model', value: `${orders.p50} ms (p99 ${orders.p99} ms, ${orders.throughput}/s done)`, baseline: '-', ratio: '-', target: '< 50 ms', ok: orders.p50 < 50})
+  const dashCpu = await benchDash(ctx, 15)
+  if (dashCpu !== undefined) rows.push({what: '`mm dash` refreshing every 1 s (CPU of one core)', value: `${dashCpu.toFixed(1)} %`, baseline: '-', ratio: '-', target: '< 10 %', ok: dashCpu < 10})
   const downMs = timeOnce(process.execPath, [bin, 'down', '-v'], cwd)
   rows.push({what: '`mm down -v`', value: `${(downMs / 1000).toFixed(1)} s`, baseline: '-', ratio: '-', target: '-', ok: true})
 } finally {

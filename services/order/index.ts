@@ -16,7 +16,7 @@ import {createOrderService} from './service.js'
  */
 export const createOrderRunner = (): Runner =>
   defineComponent('order', {postgres: true, kafka: true, rabbitmq: true}, async (kit, ctx) => {
-    const lookups = createLookups({redis: kit.redis, ns: ctx.ns, apiUrl: ctx.apiUrl, logger: kit.logger})
+    const lookups = createLookups({redis: kit.redis, ns: ctx.ns, api: ctx.api, logger: kit.logger})
     const service = createOrderService({pool: kit.pool, lookups, ns: ctx.ns})
     const store = createBasketStore(kit.redis, ctx.ns)
     const publisher = await createRabbitPublisher(kit.rabbit)

@@ -1,6 +1,7 @@
 import type {Redis} from 'ioredis'
 
 import type {Logger} from '../../src/lib/logger.js'
+import type {PlatformApi} from '../../src/runtime/runner.js'
 import type {Namespace} from '../../src/infra/topology/spec.js'
 import {HttpError, unprocessable} from '../shared/errors.js'
 import type {MergedLine} from './domain.js'
@@ -19,7 +20,7 @@ export interface Lookups {
 export interface LookupDeps {
   redis: Redis
   ns: Namespace
-  apiUrl: () => string
+  api: PlatformApi
   logger: Logger
   timeoutMs?: number
   /** Product lookups in flight at once. */
@@ -34,21 +35,15 @@ export const createLookups = (deps: LookupDeps): Lookups => {
 
   /** GET a resource of another component: its JSON, or undefined when it does not exist (404, or 400 for a malformed id). */
   const getResource = async (what: string, path: string): Promise<Record<string, unknown> | undefined> => {
-    let res: Response
+    let res: {status: number; body: unknown}
     try {
-      res = await fetch(`${deps.apiUrl()}${path}`, {signal: AbortSignal.timeout(timeoutMs)})
+      res = await deps.api.get(path, timeoutMs)
     } catch (error) {
       throw unavailable(what, (error as Error).message)
     }
-    if (res.status === 404 || res.status === 400) {
-      await res.body?.cancel()
-      return undefined
-    }
-    if (!res.ok) {
-      await res.body?.cancel()
-      throw unavailable(what, `GET ${path} answered ${res.status}`)
-    }
-    return (await res.json()) as Record<string, unknown>
+    if (res.status === 404 || res.status === 400) return undefined
+    if (res.status !== 200) throw unavailable(what, `GET ${path} answered ${res.status}`)
+    return res.body as Record<string, unknown>
   }
 
   const cachedCustomer = async (customerId: string): Promise<boolean> => {

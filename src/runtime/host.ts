@@ -4,7 +4,7 @@ import type {Logger} from '../lib/logger.js'
 import {buildRunners} from './components.js'
 import {type Gateway, startGateway} from './gateway.js'
 import type {Namespace} from '../infra/topology/spec.js'
-import type {Runner} from './runner.js'
+import type {PlatformApi, Runner} from './runner.js'
 import {startSupervisor, type Supervisor} from './supervisor.js'
 
 export interface PlatformHost {
@@ -19,7 +19,19 @@ export const startPlatform = async (deps: {config: Config; endpoints: Endpoints;
   let gateway: Gateway | undefined
   // Calls between components go to the platform's API: this gateway once it listens, or MM_API_URL.
   const apiUrl = () => deps.config.apiUrl ?? gateway?.url ?? `http://${deps.config.httpHost}:${deps.config.httpPort}`
-  const supervisor = await startSupervisor(deps.runners ?? (await buildRunners()), {...deps, apiUrl})
+  const api: PlatformApi = {
+    url: apiUrl,
+    async get(path, timeoutMs) {
+      if (!deps.config.apiUrl && gateway) {
+        const res = await gateway.app.inject({method: 'GET', url: path})
+        return {status: res.statusCode, body: res.body ? (JSON.parse(res.body) as unknown) : undefined}
+      }
+      const res = await fetch(`${apiUrl()}${path}`, {signal: AbortSignal.timeout(timeoutMs)})
+      const text = await res.text()
+      return {status: res.status, body: text ? (JSON.parse(text) as unknown) : undefined}
+    },
+  }
+  const supervisor = await startSupervisor(deps.runners ?? (await buildRunners()), {...deps, api})
   try {
     gateway = await startGateway({host: deps.config.httpHost, port: deps.port ?? deps.config.httpPort, logger: deps.logger.child('gateway'), reports: supervisor.reports, infra: deps.infra ?? (() => ({})), mounts: supervisor.mounts()})
   } catch (error) {

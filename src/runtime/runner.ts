@@ -24,8 +24,18 @@ export interface RunnerContext {
   endpoints: Endpoints
   /** Topic, queue, exchange, group, Redis key and Mongo database names go through this. */
   ns: Namespace
-  /** Base URL of the platform's HTTP API (the gateway), for calls between components. */
-  apiUrl: () => string
+  /** The platform's HTTP API (the gateway), for calls between components. */
+  api: PlatformApi
+}
+
+/**
+ * Calls between components go through the platform's public HTTP API. In `mm up` every component
+ * shares the process with the gateway, so requests are injected into it in memory (same routes,
+ * validation and errors, no sockets); `mm run` alone uses real HTTP to the platform's gateway.
+ */
+export interface PlatformApi {
+  url(): string
+  get(path: string, timeoutMs: number): Promise<{status: number; body: unknown}>
 }
 
 export interface RunningRunner {

@@ -3,7 +3,7 @@ import {type Namespace, rootNamespace} from '../infra/topology/spec.js'
 import type {Endpoints} from '../infra/types.js'
 import {errorMessage} from '../lib/errors.js'
 import type {Logger} from '../lib/logger.js'
-import {type RunnerCounters, type Runner, type RunningRunner} from './runner.js'
+import {type PlatformApi, type RunnerCounters, type Runner, type RunningRunner} from './runner.js'
 
 export type RunnerState = 'starting' | 'ready' | 'stopping' | 'stopped' | 'failed'
 
@@ -38,7 +38,7 @@ interface Slot {
  * Starts runners in order, each only after the previous is ready; a failure stops those already
  * started (reverse order) and rethrows naming the runner.
  */
-export const startSupervisor = async (runners: Runner[], deps: {config: Config; endpoints: Endpoints; logger: Logger; ns?: Namespace; apiUrl: () => string}): Promise<Supervisor> => {
+export const startSupervisor = async (runners: Runner[], deps: {config: Config; endpoints: Endpoints; logger: Logger; ns?: Namespace; api: PlatformApi}): Promise<Supervisor> => {
   const slots: Slot[] = runners.map((runner) => ({runner, state: 'starting', controller: new AbortController()}))
 
   const stopSlot = async (slot: Slot, timeoutMs: number) => {
@@ -77,7 +77,7 @@ export const startSupervisor = async (runners: Runner[], deps: {config: Config; 
   for (const slot of slots) {
     const logger = deps.logger.child(slot.runner.name)
     try {
-      slot.running = await slot.runner.start({signal: slot.controller.signal, logger, config: deps.config, endpoints: deps.endpoints, ns: deps.ns ?? rootNamespace, apiUrl: deps.apiUrl})
+      slot.running = await slot.runner.start({signal: slot.controller.signal, logger, config: deps.config, endpoints: deps.endpoints, ns: deps.ns ?? rootNamespace, api: deps.api})
       slot.state = 'ready'
       slot.startedAt = Date.now()
       logger.info('runner.ready')

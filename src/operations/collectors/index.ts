@@ -111,6 +111,12 @@ export const createCollector = (endpoints: Endpoints, logger: Logger, ns: Namesp
         ),
         ingestStatus(getRedis(), ns, 5).catch((error: unknown) => ({error: errorMessage(error)})),
       ])
+      // Counts that differ while events are still in flight are lag, not drift.
+      if (!kafka.error && !projections.error) {
+        const pending = kafka.lag.filter((l) => l.group === ns('query')).reduce((sum, l) => sum + l.lag, 0)
+        projections.pendingEvents = pending
+        if (pending > 0) projections.drift = []
+      }
       return {at: new Date().toISOString(), queues: {rabbitmq, kafka}, projections, aggregates}
     },
     async close() {

@@ -10,8 +10,13 @@ export interface ProjectionsSnapshot {
   writeByStatus?: Record<string, number>
   /** How far the read model's newest order change trails the write model's, in seconds. */
   lagSeconds?: number
-  /** Statuses whose counts disagree between the write and the read model. */
+  /**
+   * Statuses whose counts disagree between the write and the read model while the query consumer
+   * has nothing left to read (a true disagreement, not lag); empty while it is catching up.
+   */
   drift: {status: string; write: number; read: number}[]
+  /** Events the query consumer still has to apply (its Kafka lag). */
+  pendingEvents?: number
   error?: string
 }
 

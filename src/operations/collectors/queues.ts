@@ -1,6 +1,8 @@
 import type {Admin} from 'kafkajs'
 
 import {managementFetch} from '../../infra/probes.js'
+import {dlqCatalog, replayGroupOf} from '../dlq/index.js'
+import {kafkaRanges, offsetsPending} from '../dlq/kafka-read.js'
 import {DLQ_SUFFIX, DOMAIN_TOPICS, type Namespace, rootNamespace, TOPOLOGY} from '../../infra/topology/spec.js'
 import type {Endpoints} from '../../infra/types.js'
 import {errorMessage} from '../../lib/errors.js'
@@ -76,7 +78,7 @@ export const collectKafka = async (getAdmin: () => Promise<Admin>, ns: Namespace
     const topics = TOPOLOGY.kafkaTopics.map((t) => ns(t.name))
     const offsets = new Map<string, {low: bigint[]; high: bigint[]}>()
     await Promise.all(
-      [...topics, ...topics.map((t) => t + DLQ_SUFFIX)].map(async (topic) => {
+      topics.map(async (topic) => {
         const parts = await admin.fetchTopicOffsets(topic)
         offsets.set(topic, {low: parts.map((p) => BigInt(p.low)), high: parts.map((p) => BigInt(p.high))})
       }),
@@ -97,11 +99,12 @@ export const collectKafka = async (getAdmin: () => Promise<Admin>, ns: Namespace
         lag.push({group: ns(group), topic: t.topic, lag: Number(end - committed), committed: Number(committed), end: Number(end)})
       }
     }
-    const dlqs = topics.map((t) => {
-      const o = offsets.get(t + DLQ_SUFFIX)!
-      const messages = o.high.reduce((sum, h, i) => sum + (h - (o.low[i] ?? 0n)), 0n)
-      return {topic: t + DLQ_SUFFIX, messages: Number(messages)}
-    })
+    // Counted as `mm dlq list` counts them: from the DLQ's replay-group offset to the end.
+    const dlqs = await Promise.all(
+      dlqCatalog(ns)
+        .filter((d) => d.broker === 'kafka')
+        .map(async (d) => ({topic: d.name, messages: offsetsPending(await kafkaRanges(admin, d, replayGroupOf(d, ns)))})),
+    )
     return {lag, dlqs}
   } catch (error) {
     return {lag: [], dlqs: [], error: errorMessage(error)}

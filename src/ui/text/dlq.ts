@@ -36,7 +36,7 @@ export const renderDlqMessage = (m: DlqMessage, width = terminal().columns): str
   const detail = [e.attempts === undefined ? '' : plural(e.attempts, 'attempt'), e.failedAt ? `failed ${e.failedAt}` : ''].filter(Boolean).join(', ')
   const value = m.value === null ? style.dim('(null)') : `${oneLine(m.value, Math.max(20, width - 14))}${m.valueEncoding === 'base64' ? style.dim(' (base64)') : ''}`
   const lines = [
-    `${style.bold(`#${m.id}`)}  ${m.key === null ? style.dim('no key') : `key ${m.key}`}${m.timestamp ? style.dim(`  ${m.timestamp}`) : ''}`,
+    `${style.bold(m.partition === undefined ? `#${m.id}` : `[${m.partition}]@${m.offset}`)}  ${m.key === null ? style.dim('no key') : `${m.partition === undefined ? 'message id' : 'key'} ${m.key}`}${m.timestamp && !e.failedAt ? style.dim(`  dead-lettered ${m.timestamp}`) : ''}`,
     `  error    ${style.red(e.errorClass)}${e.message ? `: ${oneLine(e.message, Math.max(20, width - 16 - e.errorClass.length))}` : ''}${detail ? style.dim(` (${detail})`) : ''}`,
     `  from     ${origin(m)}`,
     ...(m.replayCount > 0 ? [`  replays  ${m.replayCount}`] : []),
@@ -76,7 +76,7 @@ export const renderDlqPurge = (r: PurgeResult): string => {
 
 export const planQuestion = (p: DlqPlan): string =>
   p.action === 'replay'
-    ? `Replay ${p.count < p.snapshot ? `${p.count} of ` : ''}${plural(p.snapshot, 'message')} from ${p.dlq} (${p.broker}) to where they failed?`
+    ? `Replay ${p.count < p.snapshot ? `${p.count} of ` : ''}${p.approximate ? 'about ' : ''}${plural(p.snapshot, 'message')} from ${p.dlq} (${p.broker}) to where they failed?`
     : `Purge ${plural(p.count, 'message')}${p.approximate ? ' (about)' : ''} from ${p.dlq} (${p.broker})? They cannot be replayed afterwards.`
 
 /** Asks y/N on the terminal (stderr), reading one line of stdin; only "y" or "yes" says yes. Ctrl-C → exit 130. */

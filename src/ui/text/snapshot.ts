@@ -38,7 +38,7 @@ export const renderSnapshot = (p: PlatformSnapshot): string => {
           ['write model', ...statuses.map((s) => String(pr.writeByStatus?.[s] ?? 0))],
           ['read model', ...statuses.map((s) => String((pr.read!.ordersByStatus as Record<string, number>)[s] ?? 0))],
         ],
-      ) + `\nread-model lag ${pr.lagSeconds === undefined ? 'n/a' : `${pr.lagSeconds.toFixed(1)}s`}${pr.drift.length ? style.yellow(`, drift in ${pr.drift.map((d) => d.status).join(', ')}`) : ', no drift'}`,
+      ) + `\nread-model lag ${pr.lagSeconds === undefined ? 'n/a' : `${pr.lagSeconds.toFixed(1)}s`}${pr.pendingEvents ? `, catching up (${pr.pendingEvents} events to apply)` : pr.drift.length ? style.yellow(`, drift in ${pr.drift.map((d) => d.status).join(', ')}`) : ', no drift'}`,
     )
   }
   const a = p.aggregates

@@ -1,0 +1,45 @@
+import {mkdirSync} from 'node:fs'
+import {join} from 'node:path'
+
+import {Flags} from '@oclif/core'
+
+import {BaseCommand} from '../base-command.js'
+import {parseDuration} from '../lib/duration.js'
+import {UsageError} from '../lib/errors.js'
+import {createLogger, fileSink} from '../lib/logger.js'
+import {createDashSource} from '../operations/dash.js'
+import type {PlatformStatus} from '../operations/status.js'
+import {terminal} from '../ui/terminal.js'
+import {renderStatus} from '../ui/text/platform.js'
+
+export default class Dash extends BaseCommand<typeof Dash> {
+  static override summary = 'Live dashboard: services, queues and lag, projections, Redis aggregates, event feed'
+  static override description =
+    'A full-screen view of the whole event path, refreshed about once a second (polls never overlap). Without a terminal (pipe, CI) it prints one snapshot and exits; --once forces that; --json prints the snapshot as JSON (the same numbers as mm status --json).'
+  static override examples = ['<%= config.bin %> dash', '<%= config.bin %> dash --once', '<%= config.bin %> dash --json | jq .platform.queues']
+  static override flags = {
+    once: Flags.boolean({env: 'MM_DASH_ONCE', description: 'print one snapshot and exit'}),
+    interval: Flags.string({env: 'MM_DASH_INTERVAL', default: '1s', description: 'refresh interval (e.g. 1s, 500ms)'}),
+  }
+
+  public async run(): Promise<PlatformStatus | void> {
+    const intervalMs = parseDuration(this.flags.interval)
+    if (intervalMs === undefined || intervalMs < 100) throw new UsageError(`--interval must be a duration of at least 100ms (got "${this.flags.interval}")`)
+    const interactive = terminal().interactive && !this.flags.once && !this.jsonEnabled()
+    // Nothing may write to the terminal behind Ink's back: logs go to a file while it runs.
+    mkdirSync(join(this.mm.dataDir, 'logs'), {recursive: true})
+    const logger = interactive ? createLogger(fileSink(join(this.mm.dataDir, 'logs', 'dash.log')), this.mm.logLevel, 'dash') : this.logger
+    const source = createDashSource(this.mm, logger)
+    if (!interactive) {
+      try {
+        return this.present(await source.status(), renderStatus)
+      } finally {
+        await source.close()
+      }
+    }
+    const [{render}, {createElement}, {Dashboard}] = await Promise.all([import('ink'), import('react'), import('../ui/dash/dashboard.js')])
+    const app = render(createElement(Dashboard, {source, intervalMs, interactive: true, onQuit: () => {}}), {exitOnCtrlC: false, patchConsole: true})
+    await app.waitUntilExit()
+    await source.close()
+  }
+}

@@ -1,0 +1,63 @@
+import type amqp from 'amqplib'
+import type {Admin, Kafka} from 'kafkajs'
+
+import type {Config} from '../../config/index.js'
+import {resolveEndpoints} from '../../infra/platform.js'
+import {rootNamespace, type Namespace} from '../../infra/topology/spec.js'
+import type {Endpoints} from '../../infra/types.js'
+import {errorMessage, MmError, UserError} from '../../lib/errors.js'
+import type {Logger} from '../../lib/logger.js'
+import {maskUrl} from '../../lib/urls.js'
+import {dlqCatalog, type DlqDeps, type DlqEntry, resolveDlq} from './catalog.js'
+import {dlqKafka} from './kafka-read.js'
+import {connectDlqRabbit} from './rabbit.js'
+
+export interface KafkaConn {
+  kafka: Kafka
+  admin: Admin
+  ns: Namespace
+  logger: Logger
+}
+
+const unreachable = (what: string, where: string, error: unknown): Error =>
+  error instanceof MmError ? error : new UserError(`cannot reach ${what} at ${where}: ${errorMessage(error)}`, 'is the platform up? check mm status, start it with mm up')
+
+/** A Kafka client and a connected admin for the work, closed afterwards. */
+export const withKafka = async <T>(deps: DlqDeps, work: (k: KafkaConn) => Promise<T>): Promise<T> => {
+  const logger = deps.logger.child('dlq')
+  const kafka = dlqKafka(deps.endpoints, logger)
+  const admin = kafka.admin()
+  try {
+    await admin.connect()
+  } catch (error) {
+    throw unreachable('Kafka', deps.endpoints.kafka.join(','), error)
+  }
+  try {
+    return await work({kafka, admin, ns: deps.ns ?? rootNamespace, logger})
+  } finally {
+    await admin.disconnect().catch(() => {})
+  }
+}
+
+export const withRabbit = async <T>(deps: DlqDeps, work: (conn: amqp.ChannelModel) => Promise<T>): Promise<T> => {
+  let conn: amqp.ChannelModel
+  try {
+    conn = await connectDlqRabbit(deps.endpoints.rabbitmq, deps.logger.child('dlq'))
+  } catch (error) {
+    throw unreachable('RabbitMQ', maskUrl(deps.endpoints.rabbitmq), error)
+  }
+  try {
+    return await work(conn)
+  } finally {
+    await conn.close().catch(() => {})
+  }
+}
+
+export const entryFor = (deps: DlqDeps, name: string): DlqEntry => resolveDlq(name, dlqCatalog(deps.ns, deps.topology))
+
+/** The servers of the running platform (or of MM_* URLs); a clear error when there is none. */
+export const requireEndpoints = async (config: Config, logger: Logger): Promise<Endpoints> => {
+  const endpoints = await resolveEndpoints(config, logger)
+  if (!endpoints) throw new UserError('the platform is not running, so there are no DLQs to reach', 'start it with mm up (or point MM_KAFKA_BROKERS and MM_RABBITMQ_URL at running brokers)')
+  return endpoints
+}

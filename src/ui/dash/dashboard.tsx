@@ -1,0 +1,134 @@
+import {Box, Text, useApp, useInput, useStdout} from 'ink'
+import {useCallback, useEffect, useRef, useState} from 'react'
+
+import type {DashSource} from '../../operations/dash.js'
+import type {PlatformStatus} from '../../operations/status.js'
+import {AggregatesPanel, FeedPanel, ProjectionsPanel} from './data-panels.js'
+import {HelpOverlay} from './help.js'
+import {dlqRows, QueuesPanel} from './queues-panel.js'
+import {ServicesPanel} from './services-panel.js'
+import {useFeed} from './use-feed.js'
+import {usePoll} from './use-poll.js'
+
+const PANELS = ['services', 'queues', 'projections', 'aggregates', 'feed'] as const
+type PanelName = (typeof PANELS)[number]
+
+type Mode = {kind: 'normal'} | {kind: 'help'} | {kind: 'confirm'; dlq: string; messages: number} | {kind: 'busy'; what: string}
+
+/** Requests per second per runner, from two consecutive snapshots' counters. */
+const rates = (prev: {at: number; status: PlatformStatus} | undefined, cur: PlatformStatus, at: number): Record<string, number> => {
+  if (!prev) return {}
+  const dt = (at - prev.at) / 1000
+  if (dt <= 0) return {}
+  return Object.fromEntries(cur.runners.map((r) => [r.name, Math.max(0, (r.counters.httpRequests - (prev.status.runners.find((p) => p.name === r.name)?.counters.httpRequests ?? r.counters.httpRequests)) / dt)]))
+}
+
+/** `mm dash`: every part of the event path in one screen (PLATFORM.md §6). */
+export const Dashboard = ({source, intervalMs, interactive, onQuit}: {source: DashSource; intervalMs: number; interactive: boolean; onQuit: () => void}) => {
+  const {exit} = useApp()
+  const {stdout} = useStdout()
+  const [size, setSize] = useState({columns: stdout.columns || 160, rows: stdout.rows || 48})
+  const [focus, setFocus] = useState<PanelName>('services')
+  const [selectedDlq, setSelectedDlq] = useState(0)
+  const [mode, setMode] = useState<Mode>({kind: 'normal'})
+  const [message, setMessage] = useState<{text: string; error: boolean}>()
+  const poll = usePoll(() => source.status(), intervalMs)
+  const feed = useFeed(source.subscribe)
+  const prev = useRef<{at: number; status: PlatformStatus} | undefined>(undefined)
+  const [reqPerSec, setReqPerSec] = useState<Record<string, number>>({})
+
+  useEffect(() => {
+    const onResize = () => setSize({columns: stdout.columns || 160, rows: stdout.rows || 48})
+    stdout.on('resize', onResize)
+    return () => void stdout.off('resize', onResize)
+  }, [stdout])
+
+  useEffect(() => {
+    if (!poll.value || !poll.at) return
+    setReqPerSec(rates(prev.current, poll.value, poll.at))
+    prev.current = {at: poll.at, status: poll.value}
+  }, [poll.value, poll.at])
+
+  const quit = useCallback(() => {
+    onQuit()
+    exit()
+  }, [exit, onQuit])
+
+  const dlqs = dlqRows(poll.value?.platform)
+  const run = (what: string, work: () => Promise<string>) => {
+    setMode({kind: 'busy', what})
+    work().then(
+      (text) => setMessage({text, error: false}),
+      (error: Error) => setMessage({text: `${what} failed: ${error.message}`, error: true}),
+    ).finally(() => setMode({kind: 'normal'}))
+  }
+
+  useInput(
+    (input, key) => {
+      if (key.ctrl && input === 'c') return quit()
+      if (mode.kind === 'help') return setMode({kind: 'normal'})
+      if (mode.kind === 'busy') return
+      if (mode.kind === 'confirm') {
+        if (input === 'y' || input === 'Y') run(`replay ${mode.dlq}`, () => source.replay(mode.dlq))
+        else setMode({kind: 'normal'})
+        return
+      }
+      if (input === 'q') return quit()
+      if (input === '?') return setMode({kind: 'help'})
+      const i = PANELS.indexOf(focus)
+      if (key.tab && !key.shift) return setFocus(PANELS[(i + 1) % PANELS.length]!)
+      if (key.tab && key.shift) return setFocus(PANELS[(i + PANELS.length - 1) % PANELS.length]!)
+      if (key.rightArrow) return setFocus(PANELS[(i + 1) % PANELS.length]!)
+      if (key.leftArrow) return setFocus(PANELS[(i + PANELS.length - 1) % PANELS.length]!)
+      if (focus === 'queues' && (key.upArrow || key.downArrow) && dlqs.length > 0) {
+        return setSelectedDlq((s) => (s + (key.downArrow ? 1 : dlqs.length - 1)) % dlqs.length)
+      }
+      if (key.upArrow) return setFocus(PANELS[Math.max(0, i - 2)]!)
+      if (key.downArrow) return setFocus(PANELS[Math.min(PANELS.length - 1, i + 2)]!)
+      if (input === 'f') return run('flush', () => source.flush())
+      if (input === 'r') {
+        const dlq = dlqs[selectedDlq]
+        if (focus !== 'queues' || !dlq) return setMessage({text: 'select a DLQ in the Queues panel first (tab to it, ↑↓ to choose)', error: true})
+        return setMode({kind: 'confirm', dlq: dlq.name, messages: dlq.messages})
+      }
+    },
+    {isActive: interactive},
+  )
+
+  const half = '50%'
+  const status = poll.value
+  const feedRows = Math.max(3, size.rows - 34)
+  return (
+    <Box flexDirection="column" width={size.columns}>
+      <Box justifyContent="space-between">
+        <Text bold>mm dash</Text>
+        <Text dimColor>
+          {poll.at ? `updated ${new Date(poll.at).toISOString().slice(11, 19)} (${poll.tookMs}ms)` : 'connecting…'} · every {intervalMs / 1000}s · ? help · q quit
+        </Text>
+      </Box>
+      {poll.error && <Text color="red">✗ {poll.error} (still trying)</Text>}
+      {mode.kind === 'help' ? (
+        <HelpOverlay />
+      ) : (
+        <>
+          <Box>
+            <ServicesPanel status={status} reqPerSec={reqPerSec} focused={focus === 'services'} width={half} />
+            <QueuesPanel snapshot={status?.platform} focused={focus === 'queues'} selectedDlq={selectedDlq} width={half} />
+          </Box>
+          <Box>
+            <ProjectionsPanel snapshot={status?.platform} focused={focus === 'projections'} width={half} />
+            <AggregatesPanel snapshot={status?.platform} focused={focus === 'aggregates'} width={half} now={poll.at ?? Date.now()} />
+          </Box>
+          <FeedPanel feed={feed} focused={focus === 'feed'} rows={feedRows} />
+        </>
+      )}
+      {mode.kind === 'confirm' && (
+        <Text color="yellow" bold>
+          Replay {mode.messages} message(s) of {mode.dlq} to their original destination? [y/N]
+        </Text>
+      )}
+      {mode.kind === 'busy' && <Text color="cyan">{mode.what}…</Text>}
+      {mode.kind === 'normal' && message && <Text color={message.error ? 'red' : 'green'}>{message.text}</Text>}
+    </Box>
+  )
+}

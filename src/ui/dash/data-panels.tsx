@@ -1,0 +1,79 @@
+import {Text} from 'ink'
+
+import type {FeedEntry} from '../../../services/shared/events-feed.js'
+import {formatDuration} from '../../lib/duration.js'
+import type {PlatformSnapshot} from '../../operations/collectors/index.js'
+import type {FeedState} from './use-feed.js'
+import {Panel, Row} from './panel.js'
+
+/** Read model against write model: orders by status, latest orders, lag, drift. */
+export const ProjectionsPanel = ({snapshot, focused, width}: {snapshot?: PlatformSnapshot; focused: boolean; width: string}) => {
+  const p = snapshot?.projections
+  if (!p) return <Panel title="Projections" focused={focused} width={width}><Text dimColor>waiting…</Text></Panel>
+  if (p.error || !p.read) return <Panel title="Projections" focused={focused} width={width} error={p.error ?? 'no data'} />
+  const statuses = Object.keys(p.read.ordersByStatus)
+  const w = [12, ...statuses.map(() => 9)]
+  return (
+    <Panel title="Projections (MongoDB read model)" focused={focused} width={width}>
+      <Row bold cells={['ORDERS', ...statuses]} widths={w} />
+      <Row cells={['write', ...statuses.map((s) => p.writeByStatus?.[s] ?? 0)]} widths={w} />
+      <Row cells={['read', ...statuses.map((s) => (p.read!.ordersByStatus as Record<string, number>)[s] ?? 0)]} widths={w} />
+      <Text>
+        lag {p.lagSeconds === undefined ? 'n/a' : `${p.lagSeconds.toFixed(1)}s`} ·{' '}
+        {p.pendingEvents ? (
+          <Text color="cyan">catching up ({p.pendingEvents} events to apply)</Text>
+        ) : p.drift.length ? (
+          <Text color="yellow">drift {p.drift.map((d) => `${d.status} ${d.write}≠${d.read}`).join(', ')}</Text>
+        ) : (
+          <Text color="green">no drift</Text>
+        )} · views {p.read.counts.orders}/{p.read.counts.products}/
+        {p.read.counts.customers}
+      </Text>
+      {p.read.latestOrders.map((o) => (
+        <Text key={o.id} wrap="truncate" dimColor>
+          {o.id.slice(0, 8)} {o.status.padEnd(8)} {String(o.total_cents).padStart(7)}¢ {o.customer?.name ?? '?'}
+        </Text>
+      ))}
+    </Panel>
+  )
+}
+
+/** Redis aggregates of ingest: pending keys, top aggregates, time since last and to next flush. */
+export const AggregatesPanel = ({snapshot, focused, width, now}: {snapshot?: PlatformSnapshot; focused: boolean; width: string; now: number}) => {
+  const a = snapshot?.aggregates
+  if (!a) return <Panel title="Redis aggregates" focused={focused} width={width}><Text dimColor>waiting…</Text></Panel>
+  if (a.error !== undefined) return <Panel title="Redis aggregates" focused={focused} width={width} error={a.error} />
+  const since = a.lastFlush ? formatDuration(now - Date.parse(a.lastFlush.at)) + ' ago' : 'never'
+  const next = a.nextFlushAt ? formatDuration(Math.max(0, Date.parse(a.nextFlushAt) - now)) : 'not scheduled'
+  return (
+    <Panel title="Redis aggregates (ingest)" focused={focused} width={width}>
+      <Text>
+        pending keys <Text bold>{a.pendingKeys}</Text>
+        {a.pendingFlushes > 0 ? <Text color="yellow"> · {a.pendingFlushes} interrupted flush(es) pending</Text> : null}
+      </Text>
+      <Text>
+        last flush {since}
+        {a.lastFlush ? ` (${a.lastFlush.keys} keys)` : ''} · next in {next} <Text dimColor>(f flushes now)</Text>
+      </Text>
+      {a.top.map((t) => (
+        <Text key={`${t.tenant}|${t.product_sku}|${t.use_unity}`} wrap="truncate">
+          {t.tenant} / {t.product_sku} / {t.use_unity}: <Text bold>{t.amount}</Text>
+        </Text>
+      ))}
+    </Panel>
+  )
+}
+
+const icon = (e: FeedEntry) => (e.outcome === 'dead-lettered' ? '✗' : e.outcome === 'published' ? '↑' : '✓')
+
+/** The live feed of handled events from `mm:events`. */
+export const FeedPanel = ({feed, focused, rows}: {feed: FeedState; focused: boolean; rows: number}) => (
+  <Panel title={`Live events ${feed.connected ? '' : '(disconnected)'}`} focused={focused} error={feed.connected ? undefined : feed.error}>
+    {feed.entries.length === 0 && <Text dimColor>no events yet</Text>}
+    {feed.entries.slice(0, rows).map((e, i) => (
+      <Text key={`${e.at}-${i}`} color={e.outcome === 'dead-lettered' ? 'red' : undefined} wrap="truncate">
+        {e.at.slice(11, 23)} {icon(e)} {e.runner.padEnd(9)} {e.type.padEnd(16)} {e.id ?? ''} {e.detail ? `— ${e.detail}` : ''}
+      </Text>
+    ))}
+  </Panel>
+)

@@ -1,0 +1,23 @@
+import {Box, Text} from 'ink'
+
+const KEYS: [string, string][] = [
+  ['tab / shift-tab, ← →', 'move between panels'],
+  ['↑ ↓', 'move between rows of panels; in Queues, select a DLQ'],
+  ['f', 'run an ingest flush now'],
+  ['r', 'replay the selected DLQ (asks y/N first)'],
+  ['?', 'this help (any key closes it)'],
+  ['q, Ctrl+C', 'quit'],
+]
+
+export const HelpOverlay = () => (
+  <Box flexDirection="column" borderStyle="double" paddingX={2} paddingY={1}>
+    <Text bold>Keys</Text>
+    {KEYS.map(([k, what]) => (
+      <Text key={k}>
+        <Text color="cyan">{k.padEnd(22)}</Text> {what}
+      </Text>
+    ))}
+    <Text> </Text>
+    <Text dimColor>The numbers are those of mm status --json, refreshed without overlapping polls.</Text>
+  </Box>
+)
