@@ -38,7 +38,7 @@ export default class Dash extends BaseCommand<typeof Dash> {
       }
     }
     const [{render}, {createElement}, {Dashboard}] = await Promise.all([import('ink'), import('react'), import('../ui/dash/dashboard.js')])
-    const app = render(createElement(Dashboard, {source, intervalMs, interactive: true, onQuit: () => {}}), {exitOnCtrlC: false, patchConsole: true})
+    const app = render(createElement(Dashboard, {source, intervalMs, interactive: true, onQuit: () => {}}), {exitOnCtrlC: false, patchConsole: true, maxFps: 4})
     await app.waitUntilExit()
     await source.close()
   }

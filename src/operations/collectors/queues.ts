@@ -100,10 +100,11 @@ export const collectKafka = async (getAdmin: () => Promise<Admin>, ns: Namespace
       }
     }
     // Counted as `mm dlq list` counts them: from the DLQ's replay-group offset to the end.
+    const existing = await admin.listTopics()
     const dlqs = await Promise.all(
       dlqCatalog(ns)
         .filter((d) => d.broker === 'kafka')
-        .map(async (d) => ({topic: d.name, messages: offsetsPending(await kafkaRanges(admin, d, replayGroupOf(d, ns)))})),
+        .map(async (d) => ({topic: d.name, messages: offsetsPending(await kafkaRanges(admin, d, replayGroupOf(d, ns), existing))})),
     )
     return {lag, dlqs}
   } catch (error) {

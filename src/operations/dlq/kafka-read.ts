@@ -39,9 +39,10 @@ export interface KafkaRange {
  * earliest offset when it never committed, or when retention removed what it pointed to), `end`
  * the last stable offset (ListOffsets reads committed), which is the snapshot a command keeps.
  */
-export const kafkaRanges = async (admin: Admin, entry: DlqEntry, group: string): Promise<KafkaRange[]> => {
-  // Asking for offsets of a missing topic retries for many seconds before failing: check first.
-  if (!(await admin.listTopics()).includes(entry.name)) throw new UserError(`Kafka topic "${entry.name}" does not exist`, 'mm up applies the topology (every topic and its .dlq twin)')
+export const kafkaRanges = async (admin: Admin, entry: DlqEntry, group: string, knownTopics?: readonly string[]): Promise<KafkaRange[]> => {
+  // Asking for offsets of a missing topic retries for many seconds before failing: check first
+  // (callers that check many DLQs at once list the topics once and pass them).
+  if (!(knownTopics ?? (await admin.listTopics())).includes(entry.name)) throw new UserError(`Kafka topic "${entry.name}" does not exist`, 'mm up applies the topology (every topic and its .dlq twin)')
   const [offsets, committed] = await Promise.all([admin.fetchTopicOffsets(entry.name), admin.fetchOffsets({groupId: group, topics: [entry.name]})])
   const done = new Map((committed[0]?.partitions ?? []).map((p) => [p.partition, BigInt(p.offset)]))
   return offsets

@@ -1,5 +1,5 @@
 import {Box, Text, useApp, useInput, useStdout} from 'ink'
-import {useCallback, useEffect, useRef, useState} from 'react'
+import {useCallback, useEffect, useMemo, useRef, useState} from 'react'
 
 import type {DashSource} from '../../operations/dash.js'
 import type {PlatformStatus} from '../../operations/status.js'
@@ -35,19 +35,19 @@ export const Dashboard = ({source, intervalMs, interactive, onQuit}: {source: Da
   const poll = usePoll(() => source.status(), intervalMs)
   const feed = useFeed(source.subscribe)
   const prev = useRef<{at: number; status: PlatformStatus} | undefined>(undefined)
-  const [reqPerSec, setReqPerSec] = useState<Record<string, number>>({})
+  const last = useRef<{at: number; status: PlatformStatus} | undefined>(undefined)
+  // Rates from this poll and the one before, computed while rendering (no second render).
+  if (poll.value && poll.at && last.current?.at !== poll.at) {
+    prev.current = last.current
+    last.current = {at: poll.at, status: poll.value}
+  }
+  const reqPerSec = useMemo(() => (poll.value && poll.at ? rates(prev.current, poll.value, poll.at) : {}), [poll.value, poll.at])
 
   useEffect(() => {
     const onResize = () => setSize({columns: stdout.columns || 160, rows: stdout.rows || 48})
     stdout.on('resize', onResize)
     return () => void stdout.off('resize', onResize)
   }, [stdout])
-
-  useEffect(() => {
-    if (!poll.value || !poll.at) return
-    setReqPerSec(rates(prev.current, poll.value, poll.at))
-    prev.current = {at: poll.at, status: poll.value}
-  }, [poll.value, poll.at])
 
   const quit = useCallback(() => {
     onQuit()

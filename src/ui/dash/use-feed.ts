@@ -13,13 +13,13 @@ export const useFeed = (subscribe: (onEntry: (e: FeedEntry) => void, onState: (c
   const [state, setState] = useState<FeedState>({entries: [], connected: false})
   useEffect(() => {
     let pending: FeedEntry[] = []
-    // Batch renders: at most ~4 a second however busy the feed is.
+    // Batch renders: at most 2 a second however busy the feed is.
     const flush = setInterval(() => {
       if (pending.length === 0) return
       const batch = pending
       pending = []
       setState((s) => ({...s, entries: [...batch.reverse(), ...s.entries].slice(0, keep)}))
-    }, 250)
+    }, 500)
     const unsubscribe = subscribe(
       (e) => {
         pending.push(e)
