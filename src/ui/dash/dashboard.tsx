@@ -28,12 +28,25 @@ export const Dashboard = ({source, intervalMs, interactive, onQuit}: {source: Da
   const {exit} = useApp()
   const {stdout} = useStdout()
   const [size, setSize] = useState({columns: stdout.columns || 160, rows: stdout.rows || 48})
-  const [focus, setFocus] = useState<PanelName>('services')
+  // Key handling reads refs: keys arriving before React re-attaches the handler still see the
+  // latest mode and focus (no double replay on "yy", no lost tab on two quick tabs).
+  const [focus, setFocusState] = useState<PanelName>('services')
+  const focusRef = useRef<PanelName>('services')
+  const setFocus = (f: PanelName) => {
+    focusRef.current = f
+    setFocusState(f)
+  }
   const [selectedDlq, setSelectedDlq] = useState(0)
-  const [mode, setMode] = useState<Mode>({kind: 'normal'})
+  const [mode, setModeState] = useState<Mode>({kind: 'normal'})
+  const modeRef = useRef<Mode>({kind: 'normal'})
+  const setMode = (m: Mode) => {
+    modeRef.current = m
+    setModeState(m)
+  }
   const [message, setMessage] = useState<{text: string; error: boolean}>()
   const poll = usePoll(() => source.status(), intervalMs)
-  const feed = useFeed(source.subscribe)
+  const subscribe = useCallback<DashSource['subscribe']>((onEntry, onState) => source.subscribe(onEntry, onState), [source])
+  const feed = useFeed(subscribe)
   const prev = useRef<{at: number; status: PlatformStatus} | undefined>(undefined)
   const last = useRef<{at: number; status: PlatformStatus} | undefined>(undefined)
   // Rates from this poll and the one before, computed while rendering (no second render).
@@ -55,6 +68,7 @@ export const Dashboard = ({source, intervalMs, interactive, onQuit}: {source: Da
   }, [exit, onQuit])
 
   const dlqs = dlqRows(poll.value?.platform)
+  const selected = Math.min(selectedDlq, Math.max(0, dlqs.length - 1))
   const run = (what: string, work: () => Promise<string>) => {
     setMode({kind: 'busy', what})
     work().then(
@@ -65,9 +79,11 @@ export const Dashboard = ({source, intervalMs, interactive, onQuit}: {source: Da
 
   useInput(
     (input, key) => {
+      const mode = modeRef.current
+      const focus = focusRef.current
       if (key.ctrl && input === 'c') return quit()
       if (mode.kind === 'help') return setMode({kind: 'normal'})
-      if (mode.kind === 'busy') return
+      if (mode.kind === 'busy') return input === 'q' ? quit() : undefined
       if (mode.kind === 'confirm') {
         if (input === 'y' || input === 'Y') run(`replay ${mode.dlq}`, () => source.replay(mode.dlq))
         else setMode({kind: 'normal'})
@@ -81,13 +97,13 @@ export const Dashboard = ({source, intervalMs, interactive, onQuit}: {source: Da
       if (key.rightArrow) return setFocus(PANELS[(i + 1) % PANELS.length]!)
       if (key.leftArrow) return setFocus(PANELS[(i + PANELS.length - 1) % PANELS.length]!)
       if (focus === 'queues' && (key.upArrow || key.downArrow) && dlqs.length > 0) {
-        return setSelectedDlq((s) => (s + (key.downArrow ? 1 : dlqs.length - 1)) % dlqs.length)
+        return setSelectedDlq((s) => (Math.min(s, dlqs.length - 1) + (key.downArrow ? 1 : dlqs.length - 1)) % dlqs.length)
       }
       if (key.upArrow) return setFocus(PANELS[Math.max(0, i - 2)]!)
       if (key.downArrow) return setFocus(PANELS[Math.min(PANELS.length - 1, i + 2)]!)
       if (input === 'f') return run('flush', () => source.flush())
       if (input === 'r') {
-        const dlq = dlqs[selectedDlq]
+        const dlq = dlqs[selected]
         if (focus !== 'queues' || !dlq) return setMessage({text: 'select a DLQ in the Queues panel first (tab to it, ↑↓ to choose)', error: true})
         return setMode({kind: 'confirm', dlq: dlq.name, messages: dlq.messages})
       }
@@ -97,6 +113,8 @@ export const Dashboard = ({source, intervalMs, interactive, onQuit}: {source: Da
 
   const half = '50%'
   const status = poll.value
+  // Panels fed by the platform snapshot say why it is missing instead of "waiting…".
+  const unavailable = status && !status.platform ? (status.runtime === 'none' ? 'platform not running (start it with mm up -d)' : 'no server answering') : undefined
   const feedRows = Math.max(3, size.rows - 34)
   return (
     <Box flexDirection="column" width={size.columns}>
@@ -113,11 +131,11 @@ export const Dashboard = ({source, intervalMs, interactive, onQuit}: {source: Da
         <>
           <Box>
             <ServicesPanel status={status} reqPerSec={reqPerSec} focused={focus === 'services'} width={half} />
-            <QueuesPanel snapshot={status?.platform} focused={focus === 'queues'} selectedDlq={selectedDlq} width={half} />
+            <QueuesPanel snapshot={status?.platform} focused={focus === 'queues'} selectedDlq={selected} width={half} unavailable={unavailable} />
           </Box>
           <Box>
-            <ProjectionsPanel snapshot={status?.platform} focused={focus === 'projections'} width={half} />
-            <AggregatesPanel snapshot={status?.platform} focused={focus === 'aggregates'} width={half} now={poll.at ?? Date.now()} />
+            <ProjectionsPanel snapshot={status?.platform} focused={focus === 'projections'} width={half} unavailable={unavailable} />
+            <AggregatesPanel snapshot={status?.platform} focused={focus === 'aggregates'} width={half} now={poll.at ?? Date.now()} unavailable={unavailable} />
           </Box>
           <FeedPanel feed={feed} focused={focus === 'feed'} rows={feedRows} />
         </>

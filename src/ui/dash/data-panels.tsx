@@ -7,9 +7,9 @@ import type {FeedState} from './use-feed.js'
 import {Panel, Row} from './panel.js'
 
 /** Read model against write model: orders by status, latest orders, lag, drift. */
-export const ProjectionsPanel = ({snapshot, focused, width}: {snapshot?: PlatformSnapshot; focused: boolean; width: string}) => {
+export const ProjectionsPanel = ({snapshot, focused, width, unavailable}: {snapshot?: PlatformSnapshot; focused: boolean; width: string; unavailable?: string}) => {
   const p = snapshot?.projections
-  if (!p) return <Panel title="Projections" focused={focused} width={width}><Text dimColor>waiting…</Text></Panel>
+  if (!p) return <Panel title="Projections" focused={focused} width={width} error={unavailable}><Text dimColor>waiting…</Text></Panel>
   if (p.error || !p.read) return <Panel title="Projections" focused={focused} width={width} error={p.error ?? 'no data'} />
   const statuses = Object.keys(p.read.ordersByStatus)
   const w = [12, ...statuses.map(() => 9)]
@@ -39,9 +39,9 @@ export const ProjectionsPanel = ({snapshot, focused, width}: {snapshot?: Platfor
 }
 
 /** Redis aggregates of ingest: pending keys, top aggregates, time since last and to next flush. */
-export const AggregatesPanel = ({snapshot, focused, width, now}: {snapshot?: PlatformSnapshot; focused: boolean; width: string; now: number}) => {
+export const AggregatesPanel = ({snapshot, focused, width, now, unavailable}: {snapshot?: PlatformSnapshot; focused: boolean; width: string; now: number; unavailable?: string}) => {
   const a = snapshot?.aggregates
-  if (!a) return <Panel title="Redis aggregates" focused={focused} width={width}><Text dimColor>waiting…</Text></Panel>
+  if (!a) return <Panel title="Redis aggregates" focused={focused} width={width} error={unavailable}><Text dimColor>waiting…</Text></Panel>
   if (a.error !== undefined) return <Panel title="Redis aggregates" focused={focused} width={width} error={a.error} />
   const since = a.lastFlush ? formatDuration(now - Date.parse(a.lastFlush.at)) + ' ago' : 'never'
   const next = a.nextFlushAt ? formatDuration(Math.max(0, Date.parse(a.nextFlushAt) - now)) : 'not scheduled'

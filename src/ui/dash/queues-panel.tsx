@@ -16,8 +16,8 @@ export const dlqRows = (p?: PlatformSnapshot): DlqRow[] => [
 ]
 
 /** RabbitMQ queues, Kafka consumer lag per group and topic, DLQs (red when not empty). */
-export const QueuesPanel = ({snapshot, focused, selectedDlq, width}: {snapshot?: PlatformSnapshot; focused: boolean; selectedDlq: number; width: string}) => {
-  if (!snapshot) return <Panel title="Queues" focused={focused} width={width}><Text dimColor>waiting…</Text></Panel>
+export const QueuesPanel = ({snapshot, focused, selectedDlq, width, unavailable}: {snapshot?: PlatformSnapshot; focused: boolean; selectedDlq: number; width: string; unavailable?: string}) => {
+  if (!snapshot) return <Panel title="Queues" focused={focused} width={width} error={unavailable}><Text dimColor>waiting…</Text></Panel>
   const rq = snapshot.queues.rabbitmq
   const k = snapshot.queues.kafka
   const wq = [24, 7, 8, 5, 7, 7]

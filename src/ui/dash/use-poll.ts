@@ -26,7 +26,8 @@ export const usePoll = <T>(load: (signal: AbortSignal) => Promise<T>, intervalMs
         const value = await loadRef.current(controller.signal)
         if (!controller.signal.aborted) setState({value, at: Date.now(), tookMs: Date.now() - started})
       } catch (error) {
-        if (!controller.signal.aborted) setState((s) => ({...s, error: (error as Error).message, at: Date.now()}))
+        // Keep `at` of the last good poll: rates and "updated" refer to real data.
+        if (!controller.signal.aborted) setState((s) => ({...s, error: (error as Error).message}))
       }
       if (!controller.signal.aborted) timer = setTimeout(() => void tick(), Math.max(0, intervalMs - (Date.now() - started)))
     }
