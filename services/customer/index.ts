@@ -1,6 +1,5 @@
 import type {Runner} from '../../src/runtime/runner.js'
-import {defineComponent} from '../shared/component.js'
-import {startOutboxRelay} from '../shared/outbox.js'
+import {defineComponent, startRelay} from '../shared/component.js'
 import {startRabbitConsumer} from '../shared/rabbit-consumer.js'
 import {createCustomerCache} from './cache.js'
 import {SCHEMA} from './domain.js'
@@ -14,16 +13,7 @@ export const createCustomerRunner = (): Runner =>
     const cache = createCustomerCache(kit.redis, ctx.ns, ctx.logger)
     const service = createCustomerService({pool: kit.pool, cache, ns: ctx.ns})
     const queue = ctx.ns(ORDER_EVENTS_QUEUE)
-    const relay = startOutboxRelay(
-      {
-        url: ctx.endpoints.postgres,
-        schema: SCHEMA,
-        producer: kit.producer,
-        logger: ctx.logger,
-        onPublished: (count) => kit.feed({type: 'outbox', outcome: 'published', detail: `${count} event(s)`}),
-      },
-      ctx.signal,
-    )
+    const relay = startRelay(kit, ctx, SCHEMA)
     const consumer = await startRabbitConsumer(
       {
         conn: kit.rabbit,

@@ -1,6 +1,5 @@
 import type {Runner} from '../../src/runtime/runner.js'
-import {defineComponent} from '../shared/component.js'
-import {startOutboxRelay} from '../shared/outbox.js'
+import {defineComponent, startRelay} from '../shared/component.js'
 import {createRabbitPublisher} from '../shared/rabbit.js'
 import {basketRoutes} from './basket-routes.js'
 import {createBasketStore} from './basket-store.js'
@@ -21,7 +20,7 @@ export const createOrderRunner = (): Runner =>
     const store = createBasketStore(kit.redis, ctx.ns)
     const publisher = await createRabbitPublisher(kit.rabbit)
     const consumer = await startStockConsumer(kit, ctx, service)
-    const relay = startOutboxRelay({url: ctx.endpoints.postgres, schema: SCHEMA, producer: kit.producer, rabbit: publisher, logger: kit.logger}, ctx.signal)
+    const relay = startRelay(kit, ctx, SCHEMA, publisher)
     return {
       routes: (app) => {
         orderRoutes(app, service)

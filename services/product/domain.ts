@@ -60,20 +60,4 @@ export const patchBodySchema = {
   properties: {name, price_cents: cents, stock},
 } as const
 
-export const idParamsSchema = {
-  type: 'object',
-  required: ['id'],
-  properties: {id: {type: 'string'}},
-} as const
-
-export const DEFAULT_LIMIT = 50
-export const MAX_LIMIT = 500
-
-export const listQuerySchema = {
-  type: 'object',
-  additionalProperties: false,
-  properties: {
-    limit: {type: 'integer', minimum: 1, maximum: MAX_LIMIT, default: DEFAULT_LIMIT},
-    offset: {type: 'integer', minimum: 0, default: 0},
-  },
-} as const
+export {DEFAULT_LIMIT, idParamsSchema, listQuerySchema, MAX_LIMIT} from '../shared/http-schemas.js'

@@ -1,7 +1,6 @@
 import type {Runner} from '../../src/runtime/runner.js'
-import {defineComponent} from '../shared/component.js'
+import {defineComponent, startRelay} from '../shared/component.js'
 import {startKafkaConsumer} from '../shared/kafka.js'
-import {startOutboxRelay} from '../shared/outbox.js'
 import {SCHEMA} from './domain.js'
 import {GROUP, handleOrderEvent, ORDER_TOPICS} from './order-events.js'
 import {productRoutes} from './routes.js'
@@ -11,16 +10,7 @@ import {createProductService} from './service.js'
 export const createProductRunner = (): Runner =>
   defineComponent('product', {postgres: true, redis: true, kafka: true}, async (kit, ctx) => {
     const service = createProductService({pool: kit.pool, ns: ctx.ns})
-    const relay = startOutboxRelay(
-      {
-        url: ctx.endpoints.postgres,
-        schema: SCHEMA,
-        producer: kit.producer,
-        logger: ctx.logger,
-        onPublished: (count) => kit.feed({type: 'outbox', outcome: 'published', detail: `${count} event(s)`}),
-      },
-      ctx.signal,
-    )
+    const relay = startRelay(kit, ctx, SCHEMA)
     const topics = ORDER_TOPICS.map((t) => ctx.ns(t))
     const consumer = await startKafkaConsumer(
       {

@@ -10,7 +10,8 @@ import {emptyCounters, type Runner, type RunnerContext, type RunnerCounters, typ
 import {createPool} from './db.js'
 import {createEventFeed, type FeedEntry} from './events-feed.js'
 import {createKafka} from './kafka.js'
-import {connectRabbit} from './rabbit.js'
+import {type Relay, startOutboxRelay} from './outbox.js'
+import {connectRabbit, type RabbitPublisher} from './rabbit.js'
 
 export interface Needs {
   postgres?: boolean
@@ -32,6 +33,20 @@ export interface Kit {
   feed: (entry: Omit<FeedEntry, 'at' | 'runner'>) => void
   logger: Logger
 }
+
+/** The component's outbox relay, reporting each published batch on the live feed. */
+export const startRelay = (kit: Kit, ctx: RunnerContext, schema: string, rabbit?: RabbitPublisher): Relay =>
+  startOutboxRelay(
+    {
+      url: ctx.endpoints.postgres,
+      schema,
+      producer: kit.producer,
+      rabbit,
+      logger: ctx.logger,
+      onPublished: (count) => kit.feed({type: 'outbox', outcome: 'published', detail: `${count} event(s)`}),
+    },
+    ctx.signal,
+  )
 
 export interface Started {
   routes?: (app: FastifyInstance) => void | Promise<void>

@@ -171,6 +171,61 @@ describe('scenarios against mm up', () => {
     expect(second).toEqual({customers: {created: 0, found: 5, reset: 0}, products: {created: 0, found: 7, reset: 0}})
   })
 
+  it('mm load pulses: its totals are exactly what mm flush adds; its invalid pulses reach pulses.dlq and come back there after a replay', async () => {
+    const dlqCount = async () => json<{dlqs: {name: string; messages: number}[]}>(await mm(['dlq', 'list', '--json'], {cwd})).dlqs.find((d) => d.name === 'pulses.dlq')!.messages
+    const flushed = await mm(['flush', '--json'], {cwd}) // nothing pending from earlier tests
+    expect(flushed.exitCode, flushed.stderr).toBe(0)
+    const client = new pg.Client({connectionString: servers().postgres})
+    await client.connect()
+    const stored = async () => new Map((await client.query<{k: string; v: string}>("SELECT tenant || '|' || product_sku || '|' || use_unity AS k, used_amount::text AS v FROM ingest.pulses WHERE tenant LIKE 'tenant-%'")).rows.map((r) => [r.k, r.v]))
+    try {
+      const before = await stored()
+      const dlqBefore = await dlqCount()
+      const r = await mm(['load', 'pulses', '--total', '400', '--rate', '400', '--tenants', '3', '--skus', '4', '--invalid-ratio', '0.05', '--seed', '7', '--json'], {cwd})
+      expect(r.exitCode, r.stderr).toBe(0)
+      const load = json<{published: number; valid: number; invalid: number; totals: {tenant: string; product_sku: string; use_unity: string; used_amount: string}[]}>(r)
+      expect(load.published).toBe(400)
+      expect(load.invalid).toBeGreaterThan(0)
+      expect(load.valid + load.invalid).toBe(400)
+      // The invalid ones are dead-lettered, none lost.
+      await eventually('invalid pulses in pulses.dlq', async () => ((await dlqCount()) === dlqBefore + load.invalid ? true : undefined), 60_000)
+      // Every valid one counted: after a flush each key grew by exactly what the load reported.
+      await eventually(
+        'totals flushed',
+        async () => {
+          expect((await mm(['flush', '--json'], {cwd})).exitCode).toBe(0)
+          const after = await stored()
+          return load.totals.every((t) => {
+            const k = `${t.tenant}|${t.product_sku}|${t.use_unity}`
+            return toMicro(after.get(k) ?? '0') - toMicro(before.get(k) ?? '0') === toMicro(t.used_amount)
+          })
+            ? true
+            : undefined
+        },
+        60_000,
+      )
+      // Replayed, they fail again and land back in the DLQ: the count comes back, nothing lost.
+      const all = await dlqCount()
+      const replay = await mm(['dlq', 'replay', 'pulses.dlq', '--yes', '--json'], {cwd})
+      expect(replay.exitCode, replay.stderr).toBe(0)
+      expect(json<{replayed: number}>(replay).replayed).toBe(all)
+      await eventually('dead letters back in the DLQ', async () => ((await dlqCount()) === all ? true : undefined), 60_000)
+    } finally {
+      await client.end()
+    }
+  })
+
+  it('mm load orders exits 5 when a threshold is broken, and prints plain progress without a terminal', async () => {
+    const r = await mm(['load', 'orders', '--total', '20', '--rate', '20', '--threshold', 'p50<1ms', '--json'], {cwd, timeoutMs: 120_000})
+    expect(r.exitCode, r.stderr).toBe(5)
+    const s = json<{thresholds: {expr: string; ok: boolean; actual: number}[]}>(r)
+    expect(s.thresholds).toEqual([expect.objectContaining({expr: 'p50<1ms', ok: false})])
+    expect(r.stderr).not.toMatch(/\u001B\[/) // no redrawing escapes when not a terminal
+    const bad = await mm(['load', 'orders', '--threshold', 'p99 under 2'], {cwd})
+    expect(bad.exitCode).toBe(2)
+    expect(bad.stderr).toMatch(/threshold/)
+  })
+
   it('mm load orders --total 200 --json reports percentiles', async () => {
     const r = await mm(['load', 'orders', '--total', '200', '--rate', '50', '--json', '--threshold', 'errors<50%'], {cwd, timeoutMs: 300_000})
     expect([0, 5]).toContain(r.exitCode)
@@ -181,6 +236,12 @@ describe('scenarios against mm up', () => {
     expect(s.latencyMs.p50).toBeLessThanOrEqual(s.latencyMs.p99!)
   })
 })
+
+/** An exact decimal string as an integer of 10^-12 units. */
+const toMicro = (v: string): bigint => {
+  const [w, f = ''] = v.split('.')
+  return BigInt(w!) * 10n ** 12n + BigInt((f + '0'.repeat(12)).slice(0, 12))
+}
 
 /** "1.500000000000" and "1.5" are the same amount. */
 const normalise = (v: string): string => (v.includes('.') ? v.replace(/0+$/, '').replace(/\.$/, '') : v)

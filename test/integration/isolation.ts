@@ -1,5 +1,6 @@
 import {randomBytes} from 'node:crypto'
 
+import type amqp from 'amqplib'
 import pg from 'pg'
 import {inject} from 'vitest'
 
@@ -23,4 +24,15 @@ export const isolatedEndpoints = async (label: string): Promise<Endpoints & {nam
   pgUrl.pathname = `/${name}`
   const mongoUrl = new URL(endpoints.mongo)
   return {...endpoints, postgres: pgUrl.toString(), mongo: mongoUrl.toString(), name}
+}
+
+/** The next message of a queue (without acking it), polling until a deadline. */
+export const pollGet = async (ch: amqp.Channel, queue: string, timeoutMs = 10_000): Promise<amqp.GetMessage> => {
+  const deadline = Date.now() + timeoutMs
+  for (;;) {
+    const msg = await ch.get(queue, {noAck: false})
+    if (msg) return msg
+    if (Date.now() > deadline) throw new Error(`no message on ${queue} within ${timeoutMs}ms`)
+    await new Promise((r) => setTimeout(r, 50))
+  }
 }

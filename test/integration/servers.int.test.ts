@@ -3,9 +3,9 @@ import {Redis} from 'ioredis'
 import {Kafka, logLevel} from 'kafkajs'
 import {MongoClient} from 'mongodb'
 import pg from 'pg'
-import {afterAll, beforeAll, describe, expect, it} from 'vitest'
+import {beforeAll, describe, expect, it} from 'vitest'
 
-import {isolatedEndpoints, uniqueName} from './isolation.js'
+import {isolatedEndpoints, pollGet, uniqueName} from './isolation.js'
 
 /** Each of the five servers started by the native runtime takes a write and gives it back. */
 describe('native servers answer the stack clients', () => {
@@ -100,15 +100,4 @@ describe('native servers answer the stack clients', () => {
     }
   })
 
-  afterAll(async () => {})
 })
-
-const pollGet = async (ch: amqp.Channel, queue: string): Promise<amqp.GetMessage> => {
-  const deadline = Date.now() + 10_000
-  for (;;) {
-    const msg = await ch.get(queue, {noAck: false})
-    if (msg) return msg
-    if (Date.now() > deadline) throw new Error(`no message on ${queue} within 10s`)
-    await new Promise((r) => setTimeout(r, 50))
-  }
-}

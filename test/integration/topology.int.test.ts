@@ -7,7 +7,7 @@ import {beforeAll, describe, expect, it} from 'vitest'
 import {applyKafka, applyMigrations, applyMongo, applyRabbit, applyTopology} from '../../src/infra/topology/apply.js'
 import {dlqOf, type Topology} from '../../src/infra/topology/spec.js'
 import {silentLogger} from '../../src/lib/logger.js'
-import {isolatedEndpoints, uniqueName} from './isolation.js'
+import {isolatedEndpoints, pollGet, uniqueName} from './isolation.js'
 
 describe('topology and migrations are applied idempotently', () => {
   let e: Awaited<ReturnType<typeof isolatedEndpoints>>
@@ -98,13 +98,3 @@ describe('topology and migrations are applied idempotently', () => {
     }
   })
 })
-
-const pollGet = async (ch: amqp.Channel, queue: string): Promise<amqp.GetMessage> => {
-  const deadline = Date.now() + 10_000
-  for (;;) {
-    const msg = await ch.get(queue, {noAck: false})
-    if (msg) return msg
-    if (Date.now() > deadline) throw new Error(`no message on ${queue} within 10s`)
-    await new Promise((r) => setTimeout(r, 50))
-  }
-}

@@ -19,13 +19,16 @@ export const createPacer = (opts: {rate: number; total?: number; durationMs?: nu
     async next() {
       if (opts.signal.aborted) return undefined
       if (opts.total !== undefined && issued >= opts.total) return undefined
-      const due = opts.rate > 0 ? start + (issued * 1000) / opts.rate : now()
+      // Take the arrival's index before waiting: concurrent callers never share or exceed one.
+      const i = issued
+      const due = opts.rate > 0 ? start + (i * 1000) / opts.rate : now()
       if (opts.durationMs !== undefined && due - start >= opts.durationMs) return undefined
+      issued++
       const wait = due - now()
       if (wait > 0) await sleep(wait, opts.signal)
       lag = Math.max(0, now() - due)
       if (opts.signal.aborted) return undefined
-      return issued++
+      return i
     },
     behindMs: () => lag,
   }
