@@ -65,11 +65,11 @@ const virtualOrder = async (o: LoadOrdersOptions, watch: FeedWatch, customerId: 
   return {ok: true, ms: performance.now() - t0}
 }
 
-/** Checks through the API each time the feed mentions the order, and every 200 ms regardless. */
+/** Checks through the API each time the feed mentions the order, and every second regardless. */
 const pollUntil = async <T>(o: LoadOrdersOptions, watch: FeedWatch, id: string, check: () => Promise<T | undefined>): Promise<T | undefined> => {
   const deadline = Date.now() + o.stepTimeoutMs
   while (Date.now() < deadline && !o.signal.aborted) {
-    const nudged = watch.nudge(id, 200, o.signal)
+    const nudged = watch.nudge(id, 1000, o.signal)
     const v = await check()
     if (v !== undefined) return v
     await nudged
