@@ -22,6 +22,7 @@ export const createCustomerRunner = (): Runner =>
         backoffMs: [...ctx.config.retryBackoffMs],
         logger: ctx.logger,
         stats: kit.counters,
+        onDeadLetter: (_msg, error) => kit.feed({type: 'order.created', outcome: 'dead-lettered', detail: error.message}),
       },
       ctx.signal,
     )

@@ -21,6 +21,7 @@ export const startPulseConsumer = async (kit: Kit, ctx: RunnerContext, flush: ()
       backoffMs: [...ctx.config.retryBackoffMs],
       logger: kit.logger,
       stats: kit.counters,
+      onDeadLetter: (msg, error) => kit.feed({type: 'pulse', id: msg.properties.messageId as string | undefined, outcome: 'dead-lettered', detail: error.message}),
       handle: async (msg) => {
         const pulse = parsePulse(msg.content)
         const raw: unknown = msg.properties.messageId

@@ -14,6 +14,8 @@ export interface RabbitConsumerDeps {
   backoffMs: number[]
   logger: Logger
   stats: ConsumerStats
+  /** Told of every dead letter once the broker confirmed it (the live feed shows them). */
+  onDeadLetter?: (msg: amqp.ConsumeMessage, error: Error) => void
 }
 
 /**
@@ -45,6 +47,7 @@ export const startRabbitConsumer = async (deps: RabbitConsumerDeps, signal: Abor
     await channel.waitForConfirms()
     deps.stats.deadLettered++
     deps.logger.warn('consumer.dead_lettered', {queue: deps.queue, messageId: msg.properties.messageId, error: error.message})
+    deps.onDeadLetter?.(msg, error)
   }
 
   const {consumerTag} = await channel.consume(deps.queue, (msg) => {

@@ -31,7 +31,17 @@ export const ENV = {
   retryBackoff: 'MM_RETRY_BACKOFF',
   cacheDir: 'MM_CACHE_DIR',
   apiUrl: 'MM_API_URL',
+  // Compose mode: where its published ports go, and the PostgreSQL password it sets.
+  composePostgresPort: 'MM_POSTGRES_PORT',
+  composeRedisPort: 'MM_REDIS_PORT',
+  composeRabbitmqPort: 'MM_RABBITMQ_PORT',
+  composeRabbitmqManagementPort: 'MM_RABBITMQ_MANAGEMENT_PORT',
+  composeKafkaPort: 'MM_KAFKA_PORT',
+  composeMongoPort: 'MM_MONGO_PORT',
+  composePostgresPassword: 'MM_POSTGRES_PASSWORD',
 } as const
+
+const COMPOSE_KEYS = ['composePostgresPort', 'composeRedisPort', 'composeRabbitmqPort', 'composeRabbitmqManagementPort', 'composeKafkaPort', 'composeMongoPort', 'composePostgresPassword'] as const
 export type ConfigKey = keyof typeof ENV
 
 const duration = (what: string) =>
@@ -81,6 +91,12 @@ const schema = z.object({
   mongodbUrl: url(['mongodb:', 'mongodb+srv:']),
   httpHost: z.string().min(1),
   apiUrl: url(['http:', 'https:']),
+  /** MM_*_PORT and MM_POSTGRES_PASSWORD as given, for the compose runtime (it validates ports). */
+  compose: z.record(z.string(), z.string()).superRefine((env, ctx) => {
+    for (const [name, value] of Object.entries(env)) {
+      if (name.endsWith('_PORT') && !/^\d{1,5}$/.test(value)) ctx.addIssue({code: 'custom', path: [name], message: `must be a port number 1-65535 (got "${value}")`})
+    }
+  }),
   httpPort: z.union([z.number(), z.string().trim().regex(/^\d+$/, 'must be a port number 0-65535').transform(Number)]).pipe(z.number().int().min(0).max(65535, 'must be a port number 0-65535')),
   ingestFlushIntervalMs: duration('ingest flush interval'),
   retryBackoffMs: z.string().transform((v, ctx) => {
@@ -152,6 +168,10 @@ export const loadConfig = (input: ConfigInput = {}): Config => {
     mongodbUrl: pick('mongodbUrl'),
     httpHost: pick('httpHost'),
     apiUrl: pick('apiUrl'),
+    compose: Object.fromEntries(COMPOSE_KEYS.flatMap((k) => {
+      const v = pick(k)
+      return v === undefined ? [] : [[ENV[k], String(v)]]
+    })),
     httpPort: pick('httpPort'),
     ingestFlushIntervalMs: pick('ingestFlushInterval'),
     retryBackoffMs: pick('retryBackoff'),
@@ -159,6 +179,7 @@ export const loadConfig = (input: ConfigInput = {}): Config => {
   const parsed = schema.safeParse(raw)
   if (!parsed.success) {
     const keyOf = (path: PropertyKey[]): string => {
+      if (path[0] === 'compose') return String(path[1])
       const field = String(path[0])
       const key = (Object.keys(ENV) as ConfigKey[]).find((k) => field.startsWith(k))
       if (!key) return field
@@ -196,6 +217,7 @@ export const configToEnv = (config: Config): Record<string, string> => {
     ['mongodbUrl', config.mongodbUrl],
     ['apiUrl', config.apiUrl],
   ]
+  Object.assign(env, config.compose)
   for (const [key, value] of urls) if (value !== undefined) env[ENV[key]] = value
   return env
 }

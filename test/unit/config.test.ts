@@ -314,3 +314,17 @@ describe('durations', () => {
     expect(load({env: {MM_WAIT_TIMEOUT: '1m30s'}}).waitTimeoutMs).toBe(90_000)
   })
 })
+
+describe('compose settings', () => {
+  it('passes MM_*_PORT and MM_POSTGRES_PASSWORD through for the compose runtime, and back to children', async () => {
+    const {loadConfig, configToEnv} = await import('../../src/config/index.js')
+    const config = loadConfig({env: {MM_POSTGRES_PORT: '15432', MM_POSTGRES_PASSWORD: 's3cret'}, cwd: '/tmp'})
+    expect(config.compose).toEqual({MM_POSTGRES_PORT: '15432', MM_POSTGRES_PASSWORD: 's3cret'})
+    expect(configToEnv(config)).toMatchObject({MM_POSTGRES_PORT: '15432', MM_POSTGRES_PASSWORD: 's3cret'})
+  })
+
+  it('rejects a port that is not a number, naming the variable', async () => {
+    const {loadConfig} = await import('../../src/config/index.js')
+    expect(() => loadConfig({env: {MM_KAFKA_PORT: 'ninety'}, cwd: '/tmp'})).toThrow(/MM_KAFKA_PORT: must be a port number/)
+  })
+})
