@@ -62,22 +62,38 @@ export interface AggregateTotal {
   units: bigint
 }
 
-/** Every total of an aggregate hash (live or snapshot), by HSCAN so Redis is never blocked long. */
-export const scanTotals = async (redis: Redis, hash: string): Promise<AggregateTotal[]> => {
-  const totals = new Map<string, {key: AggregateKey; whole: bigint; frac: bigint}>()
-  let cursor = '0'
-  do {
-    const [next, flat] = await redis.hscan(hash, cursor, 'COUNT', 2000)
-    cursor = next
-    for (let i = 0; i + 1 < flat.length; i += 2) {
-      const field = parseField(flat[i]!)
-      if (!field) continue
-      const entry = totals.get(field.id) ?? {key: field.key, whole: 0n, frac: 0n}
-      // HSCAN may return a field twice: assigning (not adding) keeps repeats harmless.
-      if (field.part === 'w') entry.whole = BigInt(flat[i + 1]!)
-      else entry.frac = BigInt(flat[i + 1]!)
-      totals.set(field.id, entry)
-    }
-  } while (cursor !== '0')
-  return [...totals.entries()].map(([id, t]) => ({id, key: t.key, units: joinUnits(t.whole, t.frac)}))
+/**
+ * Every total of an aggregate hash. The live hash is read by HSCAN so Redis is never blocked long;
+ * a snapshot no longer changes, so `whole` reads it with one HGETALL. Each key's JSON is parsed
+ * once (its `w` and `f` fields share it), which is most of the cost on large flushes.
+ */
+export const scanTotals = async (redis: Redis, hash: string, whole = false): Promise<AggregateTotal[]> => {
+  const parts = new Map<string, {whole?: string; frac?: string}>()
+  const take = (field: string, value: string) => {
+    const part = field[0]
+    if (part !== 'w' && part !== 'f') return
+    const id = field.slice(1)
+    const entry = parts.get(id) ?? {}
+    // HSCAN may return a field twice: assigning (not adding) keeps repeats harmless.
+    if (part === 'w') entry.whole = value
+    else entry.frac = value
+    parts.set(id, entry)
+  }
+  if (whole) {
+    for (const [field, value] of Object.entries(await redis.hgetall(hash))) take(field, value)
+  } else {
+    let cursor = '0'
+    do {
+      const [next, flat] = await redis.hscan(hash, cursor, 'COUNT', 2000)
+      cursor = next
+      for (let i = 0; i + 1 < flat.length; i += 2) take(flat[i]!, flat[i + 1]!)
+    } while (cursor !== '0')
+  }
+  const totals: AggregateTotal[] = []
+  for (const [id, p] of parts) {
+    const field = parseField(`w${id}`)
+    if (!field) continue
+    totals.push({id, key: field.key, units: joinUnits(BigInt(p.whole ?? '0'), BigInt(p.frac ?? '0'))})
+  }
+  return totals
 }

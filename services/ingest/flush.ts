@@ -126,6 +126,6 @@ const applySnapshot = async (deps: FlushDeps, flushId: string): Promise<{keys: n
 
 /** The totals of a snapshot hash (it no longer changes), sorted by key so lock order is global. */
 export const readSnapshot = async (redis: Redis, hash: string): Promise<TotalDelta[]> =>
-  (await scanTotals(redis, hash))
+  (await scanTotals(redis, hash, true))
     .sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
     .map((t) => ({tenant: t.key[0], product_sku: t.key[1], use_unity: t.key[2], amount: formatAmount(t.units)}))
