@@ -8,7 +8,7 @@ import {ExternalError, UserError} from '../lib/errors.js'
 import {assetPath} from '../lib/package-root.js'
 import {ensureLauncher} from '../infra/native/servers/mongo.js'
 import {hasJars, jarVersion, libDir} from '../infra/native/servers/java.js'
-import {NATIVE_SERVERS} from '../infra/native/runtime.js'
+import {postgres} from '../infra/native/servers/postgres.js'
 import {which} from '../infra/native/system.js'
 
 export interface InstallStep {
@@ -30,7 +30,7 @@ interface AptPackage {
 
 /** What native mode needs from apt, and how to tell it is already there. */
 const APT: AptPackage[] = [
-  {step: 'postgresql', package: 'postgresql', present: () => NATIVE_SERVERS[0]!.requirements('').every((r) => r.ok)},
+  {step: 'postgresql', package: 'postgresql', present: () => postgres.requirements('').every((r) => r.ok)},
   {step: 'redis', package: 'redis-server', present: () => which('redis-server') !== undefined},
   {step: 'rabbitmq', package: 'rabbitmq-server', present: () => existsSync('/usr/lib/rabbitmq/bin/rabbitmq-server')},
   {step: 'java', package: 'openjdk-17-jdk-headless', present: () => which('java') !== undefined && which('javac') !== undefined},

@@ -3,7 +3,7 @@ import {createHash, randomBytes} from 'node:crypto'
 import {closeSync, mkdirSync, openSync, readFileSync, rmSync, writeSync} from 'node:fs'
 import {join} from 'node:path'
 
-import {ExitCode, MmError, PreflightError, ReadinessTimeoutError, errorMessage, indent, tail} from '../../lib/errors.js'
+import {ExitCode, MmError, PreflightError, errorMessage, indent, tail} from '../../lib/errors.js'
 import type {Logger} from '../../lib/logger.js'
 import {choosePorts} from '../../lib/ports.js'
 import {cmdline, isAlive, sleep, stopProcess} from '../../lib/proc.js'
@@ -283,4 +283,3 @@ const startFailure = (errors: unknown[]): Error => {
   return new MmError(errors.map(errorMessage).join('\n'), first.hint, first.exitCode, first.code)
 }
 
-export {ReadinessTimeoutError}

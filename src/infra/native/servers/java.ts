@@ -1,4 +1,4 @@
-import {existsSync, readdirSync} from 'node:fs'
+import {readdirSync} from 'node:fs'
 import {join} from 'node:path'
 
 import {which} from '../system.js'
@@ -31,5 +31,3 @@ export const javaBinary = (): string | undefined => which('java')
 
 export const javaRequirement = () => ({what: 'Java 17+ (java)', ok: javaBinary() !== undefined, fix: 'mm infra install (apt: openjdk-17-jre-headless)'})
 
-export const fileExists = (path: string): boolean => existsSync(path)
-export {join}

@@ -15,7 +15,12 @@ export const postgres: NativeServer = {
   processMatch: 'postgres',
   requirements: () => {
     const bin = findBinDir(PG_VERSIONS.map((v) => `/usr/lib/postgresql/${v}/bin`), 'postgres')
-    return [{what: 'PostgreSQL server (postgres, initdb)', ok: bin !== undefined, fix: 'mm infra install (apt: postgresql)'}]
+    const asRoot = process.getuid?.() === 0
+    return [
+      {what: 'PostgreSQL server (postgres, initdb)', ok: bin !== undefined, fix: 'mm infra install (apt: postgresql)'},
+      // PostgreSQL refuses to run as root; the package creates the postgres user mm runs it as.
+      ...(asRoot ? [{what: 'the postgres OS user (to run PostgreSQL when mm runs as root)', ok: postgresUser() !== undefined, fix: 'mm infra install (apt: postgresql creates it)'}] : []),
+    ]
   },
   version: () => {
     const bin = pgBin()
