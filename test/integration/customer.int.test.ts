@@ -9,23 +9,9 @@ import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
 import {createCustomerRunner} from '../../services/customer/index.js'
 import {createProductRunner} from '../../services/product/index.js'
-import {eventually, http, startTestPlatform, type TestPlatform} from './harness.js'
+import {collectTopics, eventually, header, http, json, startTestPlatform, type TestPlatform} from './harness.js'
 import {uniqueName} from './isolation.js'
 
-/** Every message seen on the given topics since the start, in arrival order. */
-const collectTopics = async (kafka: Kafka, topics: string[]): Promise<{seen: {topic: string; message: KafkaMessage}[]; consumer: Consumer}> => {
-  const seen: {topic: string; message: KafkaMessage}[] = []
-  const consumer = kafka.consumer({groupId: uniqueName('it-collector'), maxWaitTimeInMs: 100})
-  const joined = new Promise<void>((resolve) => consumer.on(consumer.events.GROUP_JOIN, () => resolve()))
-  await consumer.connect()
-  await consumer.subscribe({topics, fromBeginning: true})
-  await consumer.run({eachMessage: async ({topic, message}) => void seen.push({topic, message})})
-  await joined
-  return {seen, consumer}
-}
-
-const json = (m: KafkaMessage) => JSON.parse(m.value!.toString())
-const header = (m: KafkaMessage, name: string) => m.headers?.[name]?.toString()
 
 describe('customer component (PLATFORM.md §3.1)', () => {
   let p: TestPlatform

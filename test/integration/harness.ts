@@ -2,6 +2,7 @@ import {mkdirSync, mkdtempSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 
+import type {Consumer, Kafka, KafkaMessage} from 'kafkajs'
 import {inject} from 'vitest'
 
 import {type Config, loadConfig} from '../../src/config/index.js'
@@ -73,3 +74,18 @@ export const http = async <T = any>(base: string, method: string, path: string, 
   const text = await res.text()
   return {status: res.status, body: (text ? JSON.parse(text) : undefined) as T}
 }
+
+/** Every message seen on the given topics since the start, in arrival order (a fresh group). */
+export const collectTopics = async (kafka: Kafka, topics: string[]): Promise<{seen: {topic: string; message: KafkaMessage}[]; consumer: Consumer}> => {
+  const seen: {topic: string; message: KafkaMessage}[] = []
+  const consumer = kafka.consumer({groupId: uniqueName('it-collector'), maxWaitTimeInMs: 100})
+  const joined = new Promise<void>((resolve) => consumer.on(consumer.events.GROUP_JOIN, () => resolve()))
+  await consumer.connect()
+  await consumer.subscribe({topics, fromBeginning: true})
+  await consumer.run({eachMessage: async ({topic, message}) => void seen.push({topic, message})})
+  await joined
+  return {seen, consumer}
+}
+
+export const json = (m: KafkaMessage) => JSON.parse(m.value!.toString())
+export const header = (m: KafkaMessage, name: string) => m.headers?.[name]?.toString()
