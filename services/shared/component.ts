@@ -6,6 +6,7 @@ import {MongoClient} from 'mongodb'
 import type pg from 'pg'
 
 import type {Logger} from '../../src/lib/logger.js'
+import {untilAborted} from '../../src/lib/proc.js'
 import {emptyCounters, type Runner, type RunnerContext, type RunnerCounters, type RunningRunner} from '../../src/runtime/runner.js'
 import {createPool} from './db.js'
 import {createEventFeed, type FeedEntry} from './events-feed.js'
@@ -96,7 +97,7 @@ export const defineComponent = (name: string, needs: Needs, start: (kit: Kit, ct
       }
       const started = await start(kit, ctx)
       const stopped = (async () => {
-        await new Promise<void>((resolve) => (ctx.signal.aborted ? resolve() : ctx.signal.addEventListener('abort', () => resolve(), {once: true})))
+        await untilAborted(ctx.signal)
         await Promise.allSettled(started.tasks ?? [])
         await closeAll()
       })()

@@ -3,6 +3,7 @@ import {Args, Flags} from '@oclif/core'
 import {BaseCommand} from '../base-command.js'
 import {ENV} from '../config/index.js'
 import {InterruptedError} from '../lib/errors.js'
+import {untilAborted} from '../lib/proc.js'
 import {runComponent} from '../operations/run.js'
 import {COMPONENTS, type ComponentName, DEFAULT_PORTS} from '../runtime/components.js'
 import {onInterrupt} from '../ui/progress.js'
@@ -31,7 +32,7 @@ export default class Run extends BaseCommand<typeof Run> {
     try {
       const host = await runComponent({config: this.mm, logger: this.logger, component, port: this.flags.port ?? DEFAULT_PORTS[component]})
       this.logger.info('run.ready', {component, url: host.gateway.url, hint: 'Ctrl-C stops it'})
-      await new Promise<void>((resolve) => (controller.signal.aborted ? resolve() : controller.signal.addEventListener('abort', () => resolve(), {once: true})))
+      await untilAborted(controller.signal)
       await host.stop()
       throw new InterruptedError(`${component} stopped`)
     } finally {

@@ -5,6 +5,7 @@ import {selectRuntime} from '../infra/platform.js'
 import {StateStore} from '../infra/state.js'
 import {UserError} from '../lib/errors.js'
 import {createLogger, fileSink} from '../lib/logger.js'
+import {untilAborted} from '../lib/proc.js'
 import {startPlatform} from '../runtime/host.js'
 import {SUPERVISOR_LOG} from '../operations/up.js'
 import {onInterrupt} from '../ui/progress.js'
@@ -27,7 +28,7 @@ export default class Supervise extends BaseCommand<typeof Supervise> {
     const host = await startPlatform({config: this.mm, endpoints, logger, infra: () => ({runtime: state.runtime})})
     store.update((s) => s && {...s, supervisor: {pid: process.pid, mode: 'detached', startedAt: new Date().toISOString(), http: host.gateway.url, ready: true}})
     logger.info('supervisor.ready', {pid: process.pid, gateway: host.gateway.url})
-    await new Promise<void>((resolve) => controller.signal.addEventListener('abort', () => resolve(), {once: true}))
+    await untilAborted(controller.signal)
     logger.info('supervisor.stopping')
     await host.stop()
     store.update((s) => s && (s.supervisor?.pid === process.pid ? {...s, supervisor: undefined} : s))

@@ -3,6 +3,7 @@ import {Flags} from '@oclif/core'
 import {BaseCommand} from '../base-command.js'
 import {ENV, INFRA_MODES} from '../config/index.js'
 import {InterruptedError} from '../lib/errors.js'
+import {untilAborted} from '../lib/proc.js'
 import {up, type UpResult} from '../operations/up.js'
 import {renderUp} from '../ui/text/platform.js'
 import {onInterrupt, progressPrinter} from '../ui/progress.js'
@@ -32,7 +33,7 @@ export default class Up extends BaseCommand<typeof Up> {
       this.present(printable, renderUp)
       if (host && infra) {
         this.logger.info('up.streaming', {hint: 'Ctrl-C stops everything'})
-        await new Promise<void>((resolve) => (controller.signal.aborted ? resolve() : controller.signal.addEventListener('abort', () => resolve(), {once: true})))
+        await untilAborted(controller.signal)
         this.logger.info('up.stopping')
         await host.stop()
         const {down} = await import('../operations/down.js')

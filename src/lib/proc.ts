@@ -50,6 +50,10 @@ export const sleep = (ms: number, abort?: AbortSignal): Promise<void> =>
     abort?.addEventListener('abort', done, {once: true})
   })
 
+/** Resolves once the signal aborts (at once if it already has). */
+export const untilAborted = (abort: AbortSignal): Promise<void> =>
+  new Promise((resolve) => (abort.aborted ? resolve() : abort.addEventListener('abort', () => resolve(), {once: true})))
+
 /** Polls `check` until it returns a value or the deadline passes. */
 export const waitFor = async <T>(
   check: () => Promise<T | undefined>,

@@ -1,4 +1,4 @@
-import {existsSync} from 'node:fs'
+import {existsSync, rmSync} from 'node:fs'
 
 import type {Config} from '../config/index.js'
 import {selectRuntime} from '../infra/platform.js'
@@ -26,9 +26,6 @@ export const down = async (opts: {config: Config; logger: Logger; volumes: boole
   store.update((s) => s && {...s, supervisor: undefined})
   const runtime = state ? await selectRuntime(opts.config, opts.logger, state.runtime) : undefined
   if (runtime) await runtime.down({volumes: opts.volumes})
-  else if (opts.volumes && existsSync(opts.config.dataDir)) {
-    const {rmSync} = await import('node:fs')
-    rmSync(opts.config.dataDir, {recursive: true, force: true})
-  }
+  else if (opts.volumes && existsSync(opts.config.dataDir)) rmSync(opts.config.dataDir, {recursive: true, force: true})
   return {runtime: runtime?.kind ?? 'none', stoppedSupervisor, removedData: opts.volumes, dataDir: opts.config.dataDir}
 }

@@ -10,9 +10,9 @@ import {applyTopology} from '../../src/infra/topology/apply.js'
 import {namespacedTopology, type Namespace, prefixNamespace, TOPOLOGY} from '../../src/infra/topology/spec.js'
 import type {Endpoints} from '../../src/infra/types.js'
 import {createLogger, fileSink, type Logger} from '../../src/lib/logger.js'
-import {sleep} from '../../src/lib/proc.js'
+import {sleep, untilAborted} from '../../src/lib/proc.js'
 import {startPlatform, type PlatformHost} from '../../src/runtime/host.js'
-import type {Runner} from '../../src/runtime/runner.js'
+import {emptyCounters, type Runner, type RunningRunner} from '../../src/runtime/runner.js'
 import {isolatedEndpoints, uniqueName} from './isolation.js'
 
 export interface TestPlatform {
@@ -89,3 +89,9 @@ export const collectTopics = async (kafka: Kafka, topics: string[]): Promise<{se
 
 export const json = (m: KafkaMessage) => JSON.parse(m.value!.toString())
 export const header = (m: KafkaMessage, name: string) => m.headers?.[name]?.toString()
+
+/** A runner that only serves HTTP routes in the test gateway (stand-ins for other components). */
+export const routesRunner = (name: string, routes: NonNullable<RunningRunner['routes']>): Runner => ({
+  name,
+  start: async (ctx) => ({stopped: untilAborted(ctx.signal), counters: emptyCounters, routes}),
+})

@@ -4,33 +4,23 @@ import {Redis} from 'ioredis'
 import pg from 'pg'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
-import {emptyCounters, type Runner} from '../../src/runtime/runner.js'
 import {createOrderRunner} from '../../services/order/index.js'
-import {http, startTestPlatform, type TestPlatform} from './harness.js'
+import {http, routesRunner, startTestPlatform, type TestPlatform} from './harness.js'
 import {uniqueName} from './isolation.js'
 
 /** Baskets in real Redis; a stub runner serves customers and products (every product costs 150 unless unknown). */
 const unknownProducts = new Set<string>()
 /** Product lookups held until the test opens the gate (to add items while a checkout runs). */
 const gates = new Map<string, {reached: () => void; open: Promise<void>}>()
-const catalogStub: Runner = {
-  name: 'catalog-stub',
-  async start(ctx) {
-    return {
-      stopped: new Promise<void>((resolve) => ctx.signal.addEventListener('abort', () => resolve(), {once: true})),
-      counters: emptyCounters,
-      routes: (app) => {
-        app.get<{Params: {id: string}}>('/customers/:id', async (req) => ({id: req.params.id, name: 'Ana', email: 'ana@example.com'}))
-        app.get<{Params: {id: string}}>('/products/:id', async (req, reply) => {
-          const gate = gates.get(req.params.id)
-          if (gate) gate.reached(), await gate.open
-          if (unknownProducts.has(req.params.id)) return reply.status(404).send({error: {code: 'not_found', message: 'no'}})
-          return {id: req.params.id, sku: 'SKU', name: 'Mate', price_cents: 150, stock: 10}
-        })
-      },
-    }
-  },
-}
+const catalogStub = routesRunner('catalog-stub', (app) => {
+  app.get<{Params: {id: string}}>('/customers/:id', async (req) => ({id: req.params.id, name: 'Ana', email: 'ana@example.com'}))
+  app.get<{Params: {id: string}}>('/products/:id', async (req, reply) => {
+    const gate = gates.get(req.params.id)
+    if (gate) gate.reached(), await gate.open
+    if (unknownProducts.has(req.params.id)) return reply.status(404).send({error: {code: 'not_found', message: 'no'}})
+    return {id: req.params.id, sku: 'SKU', name: 'Mate', price_cents: 150, stock: 10}
+  })
+})
 
 let platform: TestPlatform
 let redis: Redis

@@ -4,29 +4,19 @@ import {Kafka, logLevel, type Producer} from 'kafkajs'
 import pg from 'pg'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
-import {emptyCounters, type Runner} from '../../src/runtime/runner.js'
 import {newEnvelope} from '../../services/shared/envelope.js'
 import {createOrderRunner} from '../../services/order/index.js'
-import {eventually, http, startTestPlatform, type TestPlatform} from './harness.js'
+import {eventually, http, routesRunner, startTestPlatform, type TestPlatform} from './harness.js'
 import {uniqueName} from './isolation.js'
 
 /**
  * The status machine against real servers. stock.reserved / stock.rejected are produced here, as
  * product would, so every race can be staged; a stub runner serves customers and products.
  */
-const catalogStub: Runner = {
-  name: 'catalog-stub',
-  async start(ctx) {
-    return {
-      stopped: new Promise<void>((resolve) => ctx.signal.addEventListener('abort', () => resolve(), {once: true})),
-      counters: emptyCounters,
-      routes: (app) => {
-        app.get<{Params: {id: string}}>('/customers/:id', async (req) => ({id: req.params.id, name: 'Ana', email: 'ana@example.com'}))
-        app.get<{Params: {id: string}}>('/products/:id', async (req) => ({id: req.params.id, sku: 'SKU', name: 'Mate', price_cents: 400, stock: 10}))
-      },
-    }
-  },
-}
+const catalogStub = routesRunner('catalog-stub', (app) => {
+  app.get<{Params: {id: string}}>('/customers/:id', async (req) => ({id: req.params.id, name: 'Ana', email: 'ana@example.com'}))
+  app.get<{Params: {id: string}}>('/products/:id', async (req) => ({id: req.params.id, sku: 'SKU', name: 'Mate', price_cents: 400, stock: 10}))
+})
 
 let platform: TestPlatform
 let db: pg.Client

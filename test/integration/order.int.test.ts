@@ -6,9 +6,8 @@ import {Kafka, logLevel} from 'kafkajs'
 import pg from 'pg'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
-import {emptyCounters, type Runner} from '../../src/runtime/runner.js'
 import {createOrderRunner} from '../../services/order/index.js'
-import {eventually, http, startTestPlatform, type TestPlatform} from './harness.js'
+import {eventually, http, routesRunner, startTestPlatform, type TestPlatform} from './harness.js'
 import {uniqueName} from './isolation.js'
 
 /**
@@ -19,19 +18,10 @@ import {uniqueName} from './isolation.js'
 const customers = new Map<string, {id: string; name: string; email: string}>()
 const products = new Map<string, {id: string; sku: string; name: string; price_cents: number; stock: number}>()
 const catalogHits: string[] = []
-const catalogStub: Runner = {
-  name: 'catalog-stub',
-  async start(ctx) {
-    return {
-      stopped: new Promise<void>((resolve) => ctx.signal.addEventListener('abort', () => resolve(), {once: true})),
-      counters: emptyCounters,
-      routes: (app) => {
-        app.get<{Params: {id: string}}>('/customers/:id', async (req, reply) => (catalogHits.push(`customer:${req.params.id}`), customers.get(req.params.id) ?? reply.status(404).send({error: {code: 'not_found', message: 'no'}})))
-        app.get<{Params: {id: string}}>('/products/:id', async (req, reply) => products.get(req.params.id) ?? reply.status(404).send({error: {code: 'not_found', message: 'no'}}))
-      },
-    }
-  },
-}
+const catalogStub = routesRunner('catalog-stub', (app) => {
+  app.get<{Params: {id: string}}>('/customers/:id', async (req, reply) => (catalogHits.push(`customer:${req.params.id}`), customers.get(req.params.id) ?? reply.status(404).send({error: {code: 'not_found', message: 'no'}})))
+  app.get<{Params: {id: string}}>('/products/:id', async (req, reply) => products.get(req.params.id) ?? reply.status(404).send({error: {code: 'not_found', message: 'no'}}))
+})
 const newCustomer = () => {
   const id = randomUUID()
   customers.set(id, {id, name: 'Ana', email: `${id}@example.com`})
