@@ -3,7 +3,7 @@ import type {Kit} from '../shared/component.js'
 import {parseEnvelope} from '../shared/envelope.js'
 import {PoisonMessageError} from '../shared/errors.js'
 import {startKafkaConsumer} from '../shared/kafka.js'
-import type {OrderService} from './service.js'
+import type {OrderService, StockEvent} from './service.js'
 
 /**
  * Consumes stock.reserved (PENDING → RESERVED) and stock.rejected (PENDING → CANCELED with the
@@ -29,15 +29,21 @@ export const startStockConsumer = (kit: Kit, ctx: RunnerContext, service: OrderS
       logger: kit.logger,
       stats: kit.counters,
       onDeadLetter: (m, error) => kit.feed({type: m.topic === reserved ? 'stock.reserved' : 'stock.rejected', outcome: 'dead-lettered', detail: error.message}),
-      async handle({topic, message}) {
-        const envelope = parseEnvelope(message.value)
-        const data = envelope.data as {order_id?: unknown; reason?: unknown; product_id?: unknown}
-        if (typeof data.order_id !== 'string') throw new PoisonMessageError('data.order_id is not a string')
-        const type = topic === reserved ? 'stock.reserved' : 'stock.rejected'
-        const reason = typeof data.reason === 'string' && data.reason !== '' ? data.reason : `stock rejected for product ${String(data.product_id ?? 'unknown')}`
-        const outcome = await service.applyStockEvent(envelope.event_id, data.order_id, topic === reserved ? 'reserve' : 'cancel', topic === reserved ? undefined : reason)
-        if (outcome.kind === 'ignored') kit.logger.info('order.stock_event_ignored', {type, order_id: data.order_id, status: outcome.status})
-        if (outcome.kind !== 'duplicate') kit.feed({type, id: data.order_id, outcome: 'handled', detail: outcome.kind === 'applied' ? `order ${outcome.order.status}` : `ignored: order is ${outcome.status}`})
+      async handleBatch(ms) {
+        const events = ms.map(({topic, message}): StockEvent & {type: string} => {
+          const envelope = parseEnvelope(message.value)
+          const data = envelope.data as {order_id?: unknown; reason?: unknown; product_id?: unknown}
+          if (typeof data.order_id !== 'string') throw new PoisonMessageError('data.order_id is not a string')
+          if (topic === reserved) return {type: 'stock.reserved', eventId: envelope.event_id, orderId: data.order_id, transition: 'reserve'}
+          const reason = typeof data.reason === 'string' && data.reason !== '' ? data.reason : `stock rejected for product ${String(data.product_id ?? 'unknown')}`
+          return {type: 'stock.rejected', eventId: envelope.event_id, orderId: data.order_id, transition: 'cancel', reason}
+        })
+        const outcomes = await service.applyStockEvents(events)
+        events.forEach(({type, orderId}, k) => {
+          const outcome = outcomes[k]!
+          if (outcome.kind === 'ignored') kit.logger.info('order.stock_event_ignored', {type, order_id: orderId, status: outcome.status})
+          if (outcome.kind !== 'duplicate') kit.feed({type, id: orderId, outcome: 'handled', detail: outcome.kind === 'applied' ? `order ${outcome.order.status}` : `ignored: order is ${outcome.status}`})
+        })
       },
     },
     ctx.signal,

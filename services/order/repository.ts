@@ -121,3 +121,25 @@ export const findIdempotencyKey = async (db: Queryable, key: string): Promise<{r
   const {rows} = await db.query<{request_hash: string; order_id: string}>(`SELECT request_hash, order_id FROM "order".idempotency_keys WHERE key = $1`, [key])
   return rows[0]
 }
+
+/** Locks orders (in id order) until the transaction ends; their status and version by id. */
+export const lockOrders = async (client: pg.PoolClient, ids: string[]): Promise<Map<string, {status: OrderStatus; version: number}>> => {
+  const {rows} = await client.query<{id: string; status: OrderStatus; version: number}>(`SELECT id, status, version FROM "order".orders WHERE id = ANY($1::uuid[]) ORDER BY id FOR UPDATE`, [ids])
+  return new Map(rows.map((r) => [r.id, {status: r.status, version: r.version}]))
+}
+
+/** Applies transitions to locked orders in one statement (one per order), version-guarded as updateStatus. */
+export const updateStatuses = async (client: pg.PoolClient, changes: {id: string; expectedVersion: number; to: OrderStatus; reason: string | null}[]): Promise<Order[]> => {
+  if (changes.length === 0) return []
+  const {rows} = await client.query<OrderRow>(
+    `UPDATE "order".orders o SET status = c.status, version = o.version + 1, updated_at = now(),
+       paid_at = CASE WHEN c.status = 'PAID' THEN now() ELSE o.paid_at END,
+       canceled_at = CASE WHEN c.status = 'CANCELED' THEN now() ELSE o.canceled_at END,
+       cancel_reason = CASE WHEN c.status = 'CANCELED' THEN c.reason ELSE o.cancel_reason END
+     FROM unnest($1::uuid[], $2::int[], $3::text[], $4::text[]) AS c(id, version, status, reason)
+     WHERE o.id = c.id AND o.version = c.version RETURNING ${COLUMNS.split(', ').map((c) => `o.${c}`).join(', ')}`,
+    [changes.map((c) => c.id), changes.map((c) => c.expectedVersion), changes.map((c) => c.to), changes.map((c) => c.reason)],
+  )
+  if (rows.length !== changes.length) throw new Error(`${changes.length - rows.length} order(s) changed concurrently`)
+  return withItems(client, rows)
+}

@@ -3,7 +3,7 @@ import {randomUUID} from 'node:crypto'
 import type pg from 'pg'
 
 import type {Namespace} from '../../src/infra/topology/spec.js'
-import {markProcessed, withTransaction} from '../shared/db.js'
+import {markProcessedMany, withTransaction} from '../shared/db.js'
 import {HttpError, notFound, PoisonMessageError, unprocessable} from '../shared/errors.js'
 import type {OrderItem, OrderStatus} from '../shared/events.js'
 import {appendOutbox} from '../shared/outbox.js'
@@ -30,8 +30,16 @@ export interface OrderService {
   list(filter: {customerId?: string; status?: OrderStatus; limit: number}): Promise<repo.Order[]>
   /** User transitions (pay, cancel): 404 when missing, 409 naming the current status when not allowed. */
   transition(id: string, transition: Transition, reason?: string): Promise<repo.Order>
-  /** Applies stock.reserved / stock.rejected exactly once per event id. */
-  applyStockEvent(eventId: string, orderId: string, transition: Transition, reason?: string): Promise<StockOutcome>
+  /** Applies a batch of stock.reserved / stock.rejected exactly once per event id, in one transaction. */
+  applyStockEvents(events: StockEvent[]): Promise<StockOutcome[]>
+}
+
+/** stock.reserved (reserve) or stock.rejected (cancel, with the rejection's reason) for one order. */
+export interface StockEvent {
+  eventId: string
+  orderId: string
+  transition: Transition
+  reason?: string
 }
 
 export interface Idempotency {
@@ -110,21 +118,31 @@ export const createOrderService = (deps: {pool: pg.Pool; lookups: Lookups; ns: N
       })
     },
 
-    async applyStockEvent(eventId, orderId, transition, reason) {
-      if (!isUuid(orderId)) throw new PoisonMessageError(`order_id ${orderId} is not an order id`)
-      return withTransaction(pool, async (client): Promise<StockOutcome> => {
-        if (!(await markProcessed(client, repo.SCHEMA, CONSUMER, eventId))) return {kind: 'duplicate'}
-        const current = await repo.lockOrder(client, orderId)
-        // Orders are committed before order.created is published, so a stock event can only name an existing order.
-        if (!current) throw new PoisonMessageError(`order ${orderId} does not exist`)
-        const to = nextStatus(transition, current.status)
-        // A stock event never resurrects or overrides a settled order: stock.reserved after a user cancel
-        // (product releases on the order.canceled that cancel emitted), or a stale stock.rejected after a
-        // reservation, is recorded as processed and otherwise ignored.
-        if (!to || (transition === 'cancel' && current.status !== 'PENDING')) return {kind: 'ignored', status: current.status}
-        const order = await repo.updateStatus(client, orderId, current.version, to, reason ?? null)
-        await appendOutbox(client, repo.SCHEMA, orderEvents(order, ns))
-        return {kind: 'applied', order}
+    async applyStockEvents(events) {
+      for (const e of events) if (!isUuid(e.orderId)) throw new PoisonMessageError(`order_id ${e.orderId} is not an order id`)
+      return withTransaction(pool, async (client): Promise<StockOutcome[]> => {
+        const fresh = await markProcessedMany(client, repo.SCHEMA, CONSUMER, events.map((e) => e.eventId))
+        const orders = await repo.lockOrders(client, [...new Set(events.map((e) => e.orderId))])
+        const changes: {id: string; expectedVersion: number; to: OrderStatus; reason: string | null}[] = []
+        const outcomes = events.map((e): StockOutcome | number => {
+          if (!fresh.delete(e.eventId)) return {kind: 'duplicate'} // seen before, or a repeat within the batch
+          const current = orders.get(e.orderId)
+          // Orders are committed before order.created is published, so a stock event can only name an existing order.
+          if (!current) throw new PoisonMessageError(`order ${e.orderId} does not exist`)
+          const to = nextStatus(e.transition, current.status)
+          // A stock event never resurrects or overrides a settled order: stock.reserved after a user cancel
+          // (product releases on the order.canceled that cancel emitted), or a stale stock.rejected after a
+          // reservation, is recorded as processed and otherwise ignored.
+          if (!to || (e.transition === 'cancel' && current.status !== 'PENDING')) return {kind: 'ignored', status: current.status}
+          changes.push({id: e.orderId, expectedVersion: current.version, to, reason: e.reason ?? null})
+          orders.set(e.orderId, {status: to, version: current.version + 1})
+          return changes.length - 1
+        })
+        // Stock events only move PENDING orders, so an order changes at most once per batch.
+        const updated = await repo.updateStatuses(client, changes)
+        const byId = new Map(updated.map((o) => [o.id, o]))
+        await appendOutbox(client, repo.SCHEMA, updated.flatMap((o) => orderEvents(o, ns)))
+        return outcomes.map((o) => (typeof o === 'number' ? {kind: 'applied', order: byId.get(changes[o]!.id)!} : o))
       })
     },
   }

@@ -2,7 +2,7 @@ import type {Runner} from '../../src/runtime/runner.js'
 import {defineComponent, startRelay} from '../shared/component.js'
 import {startKafkaConsumer} from '../shared/kafka.js'
 import {SCHEMA} from './domain.js'
-import {GROUP, handleOrderEvent, ORDER_TOPICS} from './order-events.js'
+import {GROUP, handleOrderEvents, ORDER_TOPICS} from './order-events.js'
 import {productRoutes} from './routes.js'
 import {createProductService} from './service.js'
 
@@ -17,7 +17,7 @@ export const createProductRunner = (): Runner =>
         kafka: kit.kafka,
         groupId: ctx.ns(GROUP),
         topics,
-        handle: handleOrderEvent({pool: kit.pool, ns: ctx.ns, logger: ctx.logger, feed: kit.feed}),
+        handleBatch: handleOrderEvents({pool: kit.pool, ns: ctx.ns, logger: ctx.logger, feed: kit.feed}),
         backoffMs: [...ctx.config.retryBackoffMs],
         producer: kit.producer,
         logger: ctx.logger,

@@ -2,13 +2,13 @@ import type pg from 'pg'
 
 import type {Namespace} from '../../src/infra/topology/spec.js'
 import type {Logger} from '../../src/lib/logger.js'
-import {markProcessed, withTransaction} from '../shared/db.js'
+import {markProcessedMany, withTransaction} from '../shared/db.js'
 import {type Envelope, parseEnvelope} from '../shared/envelope.js'
 import {PoisonMessageError} from '../shared/errors.js'
 import type {ConsumedMessage} from '../shared/kafka.js'
 import {SCHEMA} from './domain.js'
 import type {ReservedItem} from './reservations.js'
-import {releaseStock, reserveStock} from './stock.js'
+import {releaseOrders, reserveOrders} from './stock.js'
 
 /** Kafka consumer group and topics (before namespacing), and the idempotency ledger's consumer name. */
 export const GROUP = 'product'
@@ -39,19 +39,32 @@ export interface OrderEventsDeps {
   feed: (entry: {type: string; id?: string; outcome: 'handled'; detail?: string}) => void
 }
 
-/** Handles one order event exactly once (ledger keyed by event_id, same transaction as the effect). */
-export const handleOrderEvent = (deps: OrderEventsDeps) => {
+/**
+ * Handles a batch of order events of one topic exactly once: the ledger rows (keyed by event_id)
+ * and the effects of the new events commit in one transaction.
+ */
+export const handleOrderEvents = (deps: OrderEventsDeps) => {
   const byTopic = new Map<string, OrderTopic>(ORDER_TOPICS.map((t) => [deps.ns(t), t]))
-  return async ({topic, message}: ConsumedMessage): Promise<void> => {
-    const type = byTopic.get(topic)
-    if (!type) throw new PoisonMessageError(`unexpected topic ${topic}`)
-    const envelope = parseEnvelope(message.value)
-    const order = parseOrder(envelope, type)
-    const outcome = await withTransaction(deps.pool, async (client) => {
-      if (!(await markProcessed(client, SCHEMA, CONSUMER, envelope.event_id))) return 'duplicate'
-      return type === 'order.created' ? reserveStock(client, deps.ns, order) : releaseStock(client, deps.ns, order)
+  return async (ms: ConsumedMessage[]): Promise<void> => {
+    const events = ms.map(({topic, message}) => {
+      const type = byTopic.get(topic)
+      if (!type) throw new PoisonMessageError(`unexpected topic ${topic}`)
+      const envelope = parseEnvelope(message.value)
+      return {type, eventId: envelope.event_id, order: parseOrder(envelope, type)}
     })
-    deps.logger.info('product.order_event', {type, order_id: order.id, event_id: envelope.event_id, outcome})
-    deps.feed({type, id: order.id, outcome: 'handled', detail: outcome})
+    const outcomes = await withTransaction(deps.pool, async (client) => {
+      const fresh = await markProcessedMany(client, SCHEMA, CONSUMER, events.map((e) => e.eventId))
+      const todo = events.filter((e) => fresh.delete(e.eventId)) // a repeat within the batch counts once
+      const created = todo.filter((e) => e.type === 'order.created')
+      const canceled = todo.filter((e) => e.type === 'order.canceled')
+      const result = new Map<(typeof events)[number], string>()
+      ;(await reserveOrders(client, deps.ns, created.map((e) => e.order))).forEach((o, k) => result.set(created[k]!, o))
+      ;(await releaseOrders(client, deps.ns, canceled.map((e) => e.order))).forEach((o, k) => result.set(canceled[k]!, o))
+      return events.map((e) => result.get(e) ?? 'duplicate')
+    })
+    events.forEach(({type, eventId, order}, k) => {
+      deps.logger.debug('product.order_event', {type, order_id: order.id, event_id: eventId, outcome: outcomes[k]})
+      deps.feed({type, id: order.id, outcome: 'handled', detail: outcomes[k]})
+    })
   }
 }

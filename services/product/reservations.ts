@@ -10,39 +10,38 @@ export interface ReservedItem {
 const RESERVATIONS = `"${SCHEMA}".reservations`
 const CANCELED = `"${SCHEMA}".canceled_orders`
 
-export const hasReservation = async (client: pg.PoolClient, orderId: string): Promise<boolean> => {
-  const {rowCount} = await client.query(`SELECT 1 FROM ${RESERVATIONS} WHERE order_id = $1 LIMIT 1`, [orderId])
-  return (rowCount ?? 0) > 0
+/** The orders among `orderIds` that already hold a reservation (released or not). */
+export const reservedAmong = async (client: pg.PoolClient, orderIds: string[]): Promise<Set<string>> => {
+  const {rows} = await client.query<{order_id: string}>(`SELECT DISTINCT order_id FROM ${RESERVATIONS} WHERE order_id = ANY($1::text[])`, [orderIds])
+  return new Set(rows.map((r) => r.order_id))
 }
 
-export const insertReservations = async (client: pg.PoolClient, orderId: string, items: ReservedItem[]): Promise<void> => {
-  await client.query(`INSERT INTO ${RESERVATIONS} (order_id, product_id, quantity) SELECT $1, * FROM unnest($2::uuid[], $3::int[])`, [
-    orderId,
-    items.map((i) => i.product_id),
-    items.map((i) => i.quantity),
+/** The orders among `orderIds` whose cancellation was seen. */
+export const canceledAmong = async (client: pg.PoolClient, orderIds: string[]): Promise<Set<string>> => {
+  const {rows} = await client.query<{order_id: string}>(`SELECT order_id FROM ${CANCELED} WHERE order_id = ANY($1::text[])`, [orderIds])
+  return new Set(rows.map((r) => r.order_id))
+}
+
+export const insertReservations = async (client: pg.PoolClient, rows: {order_id: string; product_id: string; quantity: number}[]): Promise<void> => {
+  if (rows.length === 0) return
+  await client.query(`INSERT INTO ${RESERVATIONS} (order_id, product_id, quantity) SELECT * FROM unnest($1::text[], $2::uuid[], $3::int[])`, [
+    rows.map((r) => r.order_id),
+    rows.map((r) => r.product_id),
+    rows.map((r) => r.quantity),
   ])
 }
 
-/** The products an order still holds (reserved, not released), in id order. */
-export const heldProductIds = async (client: pg.PoolClient, orderId: string): Promise<string[]> => {
-  const {rows} = await client.query<{product_id: string}>(`SELECT product_id FROM ${RESERVATIONS} WHERE order_id = $1 AND released_at IS NULL ORDER BY product_id`, [orderId])
-  return rows.map((r) => r.product_id)
-}
-
-/** Marks the order's open reservations released; returns what they held (empty when none). */
-export const releaseReservations = async (client: pg.PoolClient, orderId: string): Promise<ReservedItem[]> => {
-  const {rows} = await client.query<ReservedItem>(
-    `UPDATE ${RESERVATIONS} SET released_at = now() WHERE order_id = $1 AND released_at IS NULL RETURNING product_id, quantity`,
-    [orderId],
+/**
+ * Records the cancellations and marks the orders' open reservations released, in one statement;
+ * returns what each order held (orders that held nothing are absent).
+ */
+export const releaseReservations = async (client: pg.PoolClient, orderIds: string[]): Promise<Map<string, ReservedItem[]>> => {
+  const {rows} = await client.query<{order_id: string; product_id: string; quantity: number}>(
+    `WITH canceled AS (INSERT INTO ${CANCELED} (order_id) SELECT unnest($1::text[]) ON CONFLICT DO NOTHING)
+     UPDATE ${RESERVATIONS} SET released_at = now() WHERE order_id = ANY($1::text[]) AND released_at IS NULL RETURNING order_id, product_id, quantity`,
+    [orderIds],
   )
-  return rows.sort((a, b) => (a.product_id < b.product_id ? -1 : a.product_id > b.product_id ? 1 : 0))
-}
-
-export const recordCancellation = async (client: pg.PoolClient, orderId: string): Promise<void> => {
-  await client.query(`INSERT INTO ${CANCELED} (order_id) VALUES ($1) ON CONFLICT DO NOTHING`, [orderId])
-}
-
-export const wasCanceled = async (client: pg.PoolClient, orderId: string): Promise<boolean> => {
-  const {rowCount} = await client.query(`SELECT 1 FROM ${CANCELED} WHERE order_id = $1`, [orderId])
-  return (rowCount ?? 0) > 0
+  const held = new Map<string, ReservedItem[]>()
+  for (const r of rows) held.set(r.order_id, [...(held.get(r.order_id) ?? []), {product_id: r.product_id, quantity: r.quantity}])
+  return held
 }

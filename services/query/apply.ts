@@ -1,60 +1,129 @@
+import {type AnyBulkWriteOperation, type Collection, MongoBulkWriteError} from 'mongodb'
+
 import type {CustomerData, OrderData, ProductData} from '../shared/events.js'
 import {fillCustomer, fillProduct} from './enrich.js'
-import {applyVersioned, isDuplicateKey} from './versioned.js'
+import {DUPLICATE_KEY} from './versioned.js'
 import type {CustomerDoc, OrderDoc, ProductDoc, Views} from './views.js'
 
 const date = (s: string): Date => new Date(s)
-const maybeDate = (s: string | null): Date | null => (s === null ? null : new Date(s))
+const maybeDate = (s: string | null | undefined): Date | null => (s === null || s === undefined ? null : new Date(s))
 
-/**
- * customer.* → customers_view, then the customer's name/email into their orders. The fill runs
- * even for an old or duplicate event (from the newest stored state): a redelivery after a crash
- * between the two writes still completes it.
- */
-export const applyCustomer = async (v: Views, version: number, c: CustomerData): Promise<boolean> => {
-  const fields: Omit<CustomerDoc, '_id' | 'version' | 'fill_version'> = {
-    id: c.id,
-    name: c.name,
-    email: c.email,
-    address: c.address,
-    orders_count: c.orders_count,
-    created_at: date(c.created_at),
-    updated_at: date(c.updated_at),
-  }
-  const {applied, doc} = await applyVersioned(v.customers, c.id, version, fields, ['name', 'email'])
-  await fillCustomer(v, doc)
-  return applied
+/** One event of a batch: its aggregate version and its (validated) data. */
+export interface Versioned<T> {
+  version: number
+  data: T
 }
 
-/** product.* → products_view (with the stock the event carries), then sku/name into order items. */
-export const applyProduct = async (v: Views, version: number, p: ProductData): Promise<boolean> => {
-  const fields: Omit<ProductDoc, '_id' | 'version' | 'fill_version'> = {
-    id: p.id,
-    sku: p.sku,
-    name: p.name,
-    price_cents: p.price_cents,
-    stock: p.stock,
-    created_at: date(p.created_at),
-    updated_at: date(p.updated_at),
-  }
-  const {applied, doc} = await applyVersioned(v.products, p.id, version, fields, ['sku', 'name'])
-  await fillProduct(v, doc)
-  return applied
+/** A write lost to another runner (compare-and-set): the batch is retried, one event at a time if need be. */
+export class ConcurrentViewChange extends Error {
+  override name = 'ConcurrentViewChange'
+}
+
+interface SourceDoc {
+  _id: string
+  version: number
+  fill_version: number
+  /** The fill_version whose copy into orders finished; missing on documents written before it existed (filled then). */
+  filled_version?: number
 }
 
 /**
- * order.* → orders_view: `{_id, version: {$lt: v}}` upsert; a duplicate-key error means the view
- * already holds this version or a newer one. Customer and items are set only on insert (they never
- * change within an order) with empty names; the names are then filled from the views. Writing the
- * order before reading the customer/product views (while their handlers write the view before
- * filling orders) means one side always sees the other, in whatever order events arrive.
+ * customers_view / products_view for a batch of events: one read of the current documents, the
+ * versions compared in memory (only newer events apply; fill_version moves when a field copied
+ * into orders changes), one bulk write guarded by the version read (compare-and-set), then the
+ * copy into orders for the documents whose copy is not done yet. That copy (a scan of orders on a
+ * server without secondary indexes) runs only when name/email or sku/name changed, or when an
+ * earlier copy was interrupted: `filled_version` records the last one that finished.
  */
-export const applyOrder = async (v: Views, version: number, o: OrderData): Promise<boolean> => {
-  let applied = true
-  try {
-    await v.orders.updateOne(
-      {_id: o.id, version: {$lt: version}},
-      {
+const applySources = async <D extends SourceDoc>(
+  coll: Collection<D>,
+  events: Versioned<Omit<D, '_id' | 'version' | 'fill_version' | 'filled_version'> & {id: string}>[],
+  fillKeys: (keyof D & string)[],
+  fill: (doc: D) => Promise<unknown>,
+): Promise<boolean[]> => {
+  const ids = [...new Set(events.map((e) => e.data.id))]
+  const current = new Map<string, D>((await coll.find({_id: {$in: ids}} as never).toArray()).map((d) => [d._id as string, d as unknown as D]))
+  const next = new Map<string, D>()
+  const applied = events.map(({version, data}) => {
+    const cur = next.get(data.id) ?? current.get(data.id)
+    if (cur && cur.version >= version) return false
+    const changed = !cur || fillKeys.some((k) => cur[k] !== (data as Record<string, unknown>)[k])
+    const filled = cur ? (cur.filled_version ?? cur.fill_version) : 0
+    next.set(data.id, {...cur, ...data, _id: data.id, version, fill_version: changed ? version : cur.fill_version, filled_version: filled} as unknown as D)
+    return true
+  })
+  const ops: AnyBulkWriteOperation<D>[] = [...next].map(([id, doc]) => {
+    const base = current.get(id)
+    if (!base) return {insertOne: {document: doc as never}}
+    // filled_version is moved by the copy alone (a concurrent copy may have just finished); a document
+    // written before it existed gets it here, so an interrupted copy is still seen as one.
+    const {_id, filled_version, ...set} = doc as SourceDoc
+    return {updateOne: {filter: {_id: id, version: base.version} as never, update: {$set: (base.filled_version === undefined ? {...set, filled_version} : set) as never}}}
+  })
+  if (ops.length > 0) {
+    const updates = ops.filter((op) => 'updateOne' in op).length
+    try {
+      const result = await coll.bulkWrite(ops, {ordered: false})
+      if (result.matchedCount !== updates) throw new ConcurrentViewChange(`${coll.collectionName}: ${updates - result.matchedCount} document(s) changed under this batch`)
+    } catch (error) {
+      if (error instanceof MongoBulkWriteError && error.writeErrors && [error.writeErrors].flat().every((e) => e.code === DUPLICATE_KEY)) {
+        throw new ConcurrentViewChange(`${coll.collectionName}: a document was inserted by another runner`)
+      }
+      throw error
+    }
+  }
+  // Copies into orders still to do: this batch's new states, and older documents it touched whose copy was interrupted.
+  const touched = new Map<string, D>([...current, ...next])
+  for (const doc of touched.values()) {
+    if ((doc.filled_version ?? doc.fill_version) >= doc.fill_version) continue
+    await fill(doc)
+    await coll.updateOne({_id: doc._id, fill_version: doc.fill_version} as never, {$set: {filled_version: doc.fill_version} as never})
+  }
+  return applied
+}
+
+/** customer.* → customers_view (orders_count included); name/email into their orders when they changed. */
+export const applyCustomers = (v: Views, events: Versioned<CustomerData>[]): Promise<boolean[]> =>
+  applySources(
+    v.customers,
+    events.map(({version, data: c}) => ({
+      version,
+      data: {id: c.id, name: c.name, email: c.email, address: c.address ?? null, orders_count: c.orders_count ?? 0, created_at: date(c.created_at), updated_at: date(c.updated_at)},
+    })),
+    ['name', 'email'],
+    (doc) => fillCustomer(v, doc),
+  )
+
+/** product.* → products_view (with the stock the event carries); sku/name into order items when they changed. */
+export const applyProducts = (v: Views, events: Versioned<ProductData>[]): Promise<boolean[]> =>
+  applySources(
+    v.products,
+    events.map(({version, data: p}) => ({
+      version,
+      data: {id: p.id, sku: p.sku, name: p.name, price_cents: p.price_cents, stock: p.stock, created_at: date(p.created_at), updated_at: date(p.updated_at)},
+    })),
+    ['sku', 'name'],
+    (doc) => fillProduct(v, doc),
+  )
+
+/**
+ * order.* → orders_view, a batch at a time:
+ * 1. one bulk write of `{_id, version: {$lt: v}}` upserts; a duplicate-key error for one of them
+ *    means the view already holds that version or a newer one (the event is stale). Customer and
+ *    items are set only on insert (they never change within an order), with empty names.
+ * 2. one read of the batch's customers and products from their views;
+ * 3. one bulk write copying names into these orders, each guarded by the version it comes from
+ *    (`customer_version`, `items[i].product_version`), so it is a no-op when already done.
+ * Writing the orders before reading the customer/product views, while their handlers write the
+ * view before filling orders, means one side always sees the other, whatever the interleaving; and
+ * step 3 runs for stale events too, so a redelivery after a crash between 1 and 3 completes it.
+ */
+export const applyOrders = async (v: Views, events: Versioned<OrderData>[]): Promise<boolean[]> => {
+  if (events.length === 0) return []
+  const upserts: AnyBulkWriteOperation<OrderDoc>[] = events.map(({version, data: o}) => ({
+    updateOne: {
+      filter: {_id: o.id, version: {$lt: version}},
+      update: {
         $set: {
           id: o.id,
           status: o.status,
@@ -63,7 +132,7 @@ export const applyOrder = async (v: Views, version: number, o: OrderData): Promi
           updated_at: date(o.updated_at),
           paid_at: maybeDate(o.paid_at),
           canceled_at: maybeDate(o.canceled_at),
-          cancel_reason: o.cancel_reason,
+          cancel_reason: o.cancel_reason ?? null,
           version,
         },
         $setOnInsert: {
@@ -72,24 +141,52 @@ export const applyOrder = async (v: Views, version: number, o: OrderData): Promi
           items: o.items.map((i) => ({product_id: i.product_id, sku: null, name: null, quantity: i.quantity, unit_price_cents: i.unit_price_cents, product_version: 0})),
         },
       },
-      {upsert: true},
-    )
+      upsert: true,
+    },
+  }))
+  const applied = events.map(() => true)
+  try {
+    await v.orders.bulkWrite(upserts, {ordered: false})
   } catch (error) {
-    if (!isDuplicateKey(error)) throw error
-    applied = false // older or duplicate event: the view keeps the newer state
+    if (!(error instanceof MongoBulkWriteError)) throw error
+    const writeErrors = [error.writeErrors].flat()
+    const other = writeErrors.find((e) => e.code !== DUPLICATE_KEY)
+    if (other || writeErrors.length === 0) throw error
+    for (const e of writeErrors) applied[e.index] = false // older or duplicate event: the view keeps the newer state
   }
-  await enrichOrder(v, o.id)
+  await fillOrders(v, events.map((e) => e.data))
   return applied
 }
 
-const enrichOrder = async (v: Views, orderId: string): Promise<void> => {
-  const order = await v.orders.findOne({_id: orderId}, {projection: {customer: 1, customer_version: 1, items: 1}})
-  if (!order) return
-  const productIds = [...new Set(order.items.map((i) => i.product_id))]
-  const [customer, products] = await Promise.all([
-    v.customers.findOne({_id: order.customer.id}, {projection: {id: 1, name: 1, email: 1, fill_version: 1}}),
-    productIds.length ? v.products.find({_id: {$in: productIds}}, {projection: {id: 1, sku: 1, name: 1, fill_version: 1}}).toArray() : [],
+const fillOrders = async (v: Views, orders: OrderData[]): Promise<void> => {
+  const customerIds = [...new Set(orders.map((o) => o.customer_id))]
+  const productIds = [...new Set(orders.flatMap((o) => o.items.map((i) => i.product_id)))]
+  const [customers, products] = await Promise.all([
+    v.customers.find({_id: {$in: customerIds}}, {projection: {name: 1, email: 1, fill_version: 1}}).toArray(),
+    productIds.length ? v.products.find({_id: {$in: productIds}}, {projection: {sku: 1, name: 1, fill_version: 1}}).toArray() : [],
   ])
-  if (customer && (order.customer_version ?? 0) < customer.fill_version) await fillCustomer(v, customer, {_id: orderId})
-  for (const p of products) await fillProduct(v, p, [order as Pick<OrderDoc, '_id' | 'items'>])
+  const customerById = new Map(customers.map((c) => [c._id, c]))
+  const productById = new Map(products.map((p) => [p._id, p]))
+  const ops: AnyBulkWriteOperation<OrderDoc>[] = []
+  const seen = new Set<string>()
+  for (const o of orders) {
+    if (seen.has(o.id)) continue
+    seen.add(o.id)
+    const c = customerById.get(o.customer_id)
+    if (c) {
+      ops.push({updateOne: {filter: {_id: o.id, 'customer.id': o.customer_id, customer_version: {$lt: c.fill_version}}, update: {$set: {'customer.name': c.name, 'customer.email': c.email, customer_version: c.fill_version}}}})
+    }
+    for (const [index, item] of o.items.entries()) {
+      const p = productById.get(item.product_id)
+      if (!p) continue
+      const at = `items.${index}`
+      ops.push({
+        updateOne: {
+          filter: {_id: o.id, [`${at}.product_id`]: item.product_id, [`${at}.product_version`]: {$lt: p.fill_version}},
+          update: {$set: {[`${at}.sku`]: p.sku, [`${at}.name`]: p.name, [`${at}.product_version`]: p.fill_version}},
+        },
+      })
+    }
+  }
+  if (ops.length > 0) await v.orders.bulkWrite(ops, {ordered: false})
 }

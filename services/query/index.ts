@@ -1,12 +1,13 @@
 import type {Runner} from '../../src/runtime/runner.js'
-import {DOMAIN_TOPICS, TOPOLOGY} from '../../src/infra/topology/spec.js'
+import {TOPOLOGY} from '../../src/infra/topology/spec.js'
 import {defineComponent} from '../shared/component.js'
 import {headersToStrings, startKafkaConsumer} from '../shared/kafka.js'
-import {createProjector} from './projector.js'
+import {createProjector, PROJECTED_TOPICS} from './projector.js'
 import {queryRoutes} from './routes.js'
 import {views} from './views.js'
 
 export {projectionStats, type ProjectionStats} from './stats.js'
+export {PROJECTED_TOPICS} from './projector.js'
 
 /**
  * query (PLATFORM.md §3.4): consumes every domain topic (group `query`) into the MongoDB read
@@ -25,8 +26,8 @@ export const createQueryRunner = (): Runner =>
       {
         kafka: kit.kafka,
         groupId: ctx.ns('query'),
-        topics: DOMAIN_TOPICS.map((t) => ctx.ns(t)),
-        handle: projector.handle,
+        topics: PROJECTED_TOPICS.map((t) => ctx.ns(t)),
+        handleBatch: projector.handleBatch,
         backoffMs: [...ctx.config.retryBackoffMs],
         producer: kit.producer,
         logger: ctx.logger,

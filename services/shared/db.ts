@@ -33,3 +33,28 @@ export const markProcessed = async (client: pg.PoolClient, schema: string, consu
   const {rowCount} = await client.query(`INSERT INTO "${schema}".processed_events (consumer, event_id) VALUES ($1, $2) ON CONFLICT DO NOTHING`, [consumer, eventId])
   return rowCount === 1
 }
+
+/**
+ * Records a batch of handled event ids in the caller's transaction, in one round trip; returns the
+ * ids that were new (a repeat within the batch, or an id already recorded, is not).
+ */
+export const markProcessedMany = async (client: pg.PoolClient, schema: string, consumer: string, eventIds: string[]): Promise<Set<string>> => {
+  const unique = [...new Set(eventIds)]
+  if (unique.length === 0) return new Set()
+  const {rows} = await client.query<{event_id: string}>(
+    `INSERT INTO "${schema}".processed_events (consumer, event_id) SELECT $1, e FROM unnest($2::text[]) AS e ON CONFLICT DO NOTHING RETURNING event_id`,
+    [consumer, unique],
+  )
+  return new Set(rows.map((r) => r.event_id))
+}
+
+/**
+ * Serialises transactions about the same keys (e.g. two events of one order read from two topics
+ * at once) until the caller's transaction ends. Taken in sorted order, so two batches never wait
+ * on each other in a cycle.
+ */
+export const lockKeys = async (client: pg.PoolClient, scope: string, keys: string[]): Promise<void> => {
+  const sorted = [...new Set(keys)].sort()
+  if (sorted.length === 0) return
+  await client.query(`SELECT count(pg_advisory_xact_lock(hashtext($1 || k))) FROM (SELECT unnest($2::text[]) AS k ORDER BY 1) AS s`, [scope, sorted])
+}

@@ -50,8 +50,17 @@ export interface KafkaConsumerDeps {
   kafka: Kafka
   groupId: string
   topics: string[]
-  /** Applies the effect; throw PoisonMessageError for what can never succeed. */
-  handle: (m: ConsumedMessage) => Promise<void>
+  /**
+   * Applies the effects of consecutive messages of one partition, in offset order, atomically
+   * (one transaction: all or none). Throw PoisonMessageError for what can never succeed. When a
+   * batch fails, its messages are retried one at a time, so only the failing one is retried and
+   * dead-lettered.
+   */
+  handleBatch?: (ms: ConsumedMessage[]) => Promise<void>
+  /** One message at a time (a handler that cannot batch). One of handle or handleBatch. */
+  handle?: (m: ConsumedMessage) => Promise<void>
+  /** Most messages given to handleBatch at once. Default 200. */
+  maxBatch?: number
   /** Delays between attempts; its length is the number of retries. */
   backoffMs: number[]
   /** Producer used to write dead letters. */
@@ -65,10 +74,16 @@ export interface KafkaConsumerDeps {
 
 /**
  * A consumer whose offsets advance only after the effect (or the dead letter) is durable:
- * retries with backoff, then writes the message to `<topic>.dlq` with its original key, value
- * and headers byte-for-byte plus the x-original-* and x-error-* headers of PLATFORM.md §4.
+ * messages are handled in batches per partition (one transaction each, offsets resolved after it
+ * committed); a failing batch falls back to one message at a time, which is retried with backoff,
+ * then written to `<topic>.dlq` with its original key, value and headers byte-for-byte plus the
+ * x-original-* and x-error-* headers of PLATFORM.md §4.
  */
 export const startKafkaConsumer = async (deps: KafkaConsumerDeps, signal: AbortSignal, joinTimeoutMs = 60_000): Promise<{stopped: Promise<void>; consumer: Consumer}> => {
+  const {handle, handleBatch} = deps
+  if (!handle === !handleBatch) throw new Error('startKafkaConsumer needs exactly one of handle and handleBatch')
+  const apply = handleBatch ?? ((ms: ConsumedMessage[]) => handle!(ms[0]!))
+  const maxBatch = handleBatch ? (deps.maxBatch ?? 200) : 1
   const consumer = deps.kafka.consumer({groupId: deps.groupId, sessionTimeout: 30_000, heartbeatInterval: 3000, maxWaitTimeInMs: 100})
   let joinedResolve!: () => void
   const joined = new Promise<void>((resolve) => (joinedResolve = resolve))
@@ -76,37 +91,65 @@ export const startKafkaConsumer = async (deps: KafkaConsumerDeps, signal: AbortS
   await consumer.connect()
   await consumer.subscribe({topics: deps.topics, fromBeginning: true})
 
-  // Offsets are resolved only when eachMessage returns, i.e. after the effect (or the dead letter)
-  // is durable; kafkajs commits resolved offsets in the background and on disconnect. A crash can
-  // only replay messages whose effects are already recorded, which the idempotent handlers skip.
-  // Partitions are consumed concurrently; order holds within each partition (per aggregate key).
+  /** One message alone: retried with backoff, then dead-lettered; throws when shutting down mid-retry. */
+  const one = async (m: ConsumedMessage, heartbeat: () => Promise<void>): Promise<void> => {
+    let attempt = 0
+    for (;;) {
+      attempt++
+      try {
+        await apply([m])
+        deps.stats.handled++
+        return
+      } catch (error) {
+        const err = error instanceof Error ? error : new Error(String(error))
+        const poison = err instanceof PoisonMessageError
+        if (poison || attempt > deps.backoffMs.length || signal.aborted) {
+          if (signal.aborted && !poison) throw err // shutting down: leave it uncommitted for the next owner
+          deps.stats.failed++
+          await deadLetter(deps, m, err, attempt)
+          return
+        }
+        deps.stats.retried++
+        deps.logger.warn('consumer.retry', {topic: m.topic, offset: m.message.offset, attempt, error: err.message})
+        await sleepWithHeartbeat(deps.backoffMs[attempt - 1]!, heartbeat)
+      }
+    }
+  }
+
+  // Offsets are resolved only after a batch's effects (or a message's dead letter) are durable;
+  // kafkajs commits resolved offsets in the background and on disconnect. A crash can only replay
+  // messages whose effects are already recorded, which the idempotent handlers skip. Partitions
+  // are consumed concurrently; order holds within each partition (per aggregate key).
   await consumer.run({
     autoCommit: true,
     autoCommitInterval: 500,
-    autoCommitThreshold: 200,
+    autoCommitThreshold: 500,
+    eachBatchAutoResolve: false,
     partitionsConsumedConcurrently: deps.concurrency ?? 8,
-    eachMessage: async ({topic, partition, message, heartbeat}) => {
-      const m = {topic, partition, message}
-      let attempt = 0
-      for (;;) {
-        attempt++
-        try {
-          await deps.handle(m)
-          deps.stats.handled++
-          break
-        } catch (error) {
-          const err = error instanceof Error ? error : new Error(String(error))
-          const poison = err instanceof PoisonMessageError
-          if (poison || attempt > deps.backoffMs.length || signal.aborted) {
-            if (signal.aborted && !poison) throw err // shutting down: leave it uncommitted for the next owner
-            deps.stats.failed++
-            await deadLetter(deps, m, err, attempt)
-            break
+    eachBatch: async ({batch, resolveOffset, heartbeat, isRunning, isStale}) => {
+      const {topic, partition} = batch
+      for (let i = 0; i < batch.messages.length; i += maxBatch) {
+        if (!isRunning() || isStale()) return
+        const chunk = batch.messages.slice(i, i + maxBatch).map((message) => ({topic, partition, message}))
+        let ok = false
+        if (chunk.length > 1 || !handle) {
+          try {
+            await apply(chunk)
+            deps.stats.handled += chunk.length
+            ok = true
+          } catch (error) {
+            if (signal.aborted && !(error instanceof PoisonMessageError)) throw error
+            if (chunk.length > 1) deps.logger.debug('consumer.batch_fallback', {topic, partition, size: chunk.length, error: (error as Error).message})
           }
-          deps.stats.retried++
-          deps.logger.warn('consumer.retry', {topic, offset: message.offset, attempt, error: err.message})
-          await sleepWithHeartbeat(deps.backoffMs[attempt - 1]!, heartbeat)
         }
+        if (ok) resolveOffset(chunk.at(-1)!.message.offset)
+        else {
+          for (const m of chunk) {
+            await one(m, heartbeat)
+            resolveOffset(m.message.offset)
+          }
+        }
+        await heartbeat()
       }
     },
   })
@@ -124,7 +167,7 @@ export const startKafkaConsumer = async (deps: KafkaConsumerDeps, signal: AbortS
     clearTimeout(timer)
   }
 
-  // disconnect() stops fetching and waits for the message in flight to finish.
+  // disconnect() stops fetching, waits for the batch in flight, commits resolved offsets and leaves the group.
   const stopped = new Promise<void>((resolve) => signal.addEventListener('abort', () => void consumer.disconnect().finally(resolve), {once: true}))
   return {stopped, consumer}
 }

@@ -17,16 +17,103 @@
 // Exit code 2 = bad arguments, 1 = failed to start (e.g. port in use, data file locked).
 
 import de.bwaldvogel.mongo.MongoBackend;
+import de.bwaldvogel.mongo.MongoCollection;
+import de.bwaldvogel.mongo.MongoDatabase;
 import de.bwaldvogel.mongo.MongoServer;
 import de.bwaldvogel.mongo.MongoVersion;
+import de.bwaldvogel.mongo.backend.CollectionOptions;
+import de.bwaldvogel.mongo.backend.Index;
+import de.bwaldvogel.mongo.backend.QueryResult;
 import de.bwaldvogel.mongo.backend.h2.H2Backend;
+import de.bwaldvogel.mongo.backend.h2.H2Collection;
+import de.bwaldvogel.mongo.backend.h2.H2Database;
 import de.bwaldvogel.mongo.backend.memory.MemoryBackend;
+import de.bwaldvogel.mongo.backend.memory.MemoryCollection;
+import de.bwaldvogel.mongo.backend.memory.MemoryDatabase;
+import de.bwaldvogel.mongo.bson.Document;
 
 import java.io.File;
 import java.net.InetSocketAddress;
 import java.util.List;
+import org.h2.mvstore.MVMap;
+import org.h2.mvstore.MVStore;
 
 public class MmMongoServer {
+
+    /*
+     * _id first. mongo-java-server uses an index only when the query names exactly the index's
+     * keys, so `{_id: X, version: {$lt: 5}}` (a version-guarded write) scans the whole collection
+     * and costs more as data grows. When a query pins `_id` (a value or `$in`) and names other
+     * fields too, these collections take the candidates from the `_id` index and match the whole
+     * query on those alone: the same result, in O(1) instead of O(n).
+     */
+    static <P> QueryResult byIdFirst(List<Index<P>> indexes, Document query, java.util.function.Function<Iterable<P>, QueryResult> match) {
+        if (query.size() < 2 || !query.containsKey("_id")) return null;
+        Object id = query.get("_id");
+        if (id instanceof Document d && !(d.size() == 1 && d.containsKey("$in"))) return null;
+        Document byId = new Document("_id", id);
+        for (Index<P> index : indexes) {
+            if (index.canHandle(byId)) return match.apply(index.getPositions(byId));
+        }
+        return null;
+    }
+
+    static final class IdFirstMemoryCollection extends MemoryCollection {
+        IdFirstMemoryCollection(MongoDatabase db, String name, CollectionOptions options, de.bwaldvogel.mongo.backend.CursorRegistry cursors) {
+            super(db, name, options, cursors);
+        }
+
+        @Override
+        protected QueryResult queryDocuments(Document query, Document orderBy, int skip, int limit, int batchSize, Document fields) {
+            QueryResult r = byIdFirst(getIndexes(), query, positions -> matchDocuments(query, positions, orderBy, skip, limit, batchSize, fields));
+            return r != null ? r : super.queryDocuments(query, orderBy, skip, limit, batchSize, fields);
+        }
+    }
+
+    static final class IdFirstMemoryBackend extends MemoryBackend {
+        @Override
+        public MemoryDatabase openOrCreateDatabase(String databaseName) {
+            return new MemoryDatabase(databaseName, getCursorRegistry()) {
+                @Override
+                protected MemoryCollection openOrCreateCollection(String collectionName, CollectionOptions options) {
+                    return new IdFirstMemoryCollection(this, collectionName, options, cursorRegistry);
+                }
+            };
+        }
+    }
+
+    static final class IdFirstH2Collection extends H2Collection {
+        IdFirstH2Collection(MongoDatabase db, String name, CollectionOptions options, MVMap<Object, Document> data, MVMap<String, Object> meta, de.bwaldvogel.mongo.backend.CursorRegistry cursors) {
+            super(db, name, options, data, meta, cursors);
+        }
+
+        @Override
+        protected QueryResult queryDocuments(Document query, Document orderBy, int skip, int limit, int batchSize, Document fields) {
+            QueryResult r = byIdFirst(getIndexes(), query, positions -> matchDocuments(query, positions, orderBy, skip, limit, batchSize, fields));
+            return r != null ? r : super.queryDocuments(query, orderBy, skip, limit, batchSize, fields);
+        }
+    }
+
+    static final class IdFirstH2Backend extends H2Backend {
+        IdFirstH2Backend(String fileName) {
+            super(fileName); // opens the databases already in the file, through the override below
+        }
+
+        @Override
+        protected MongoDatabase openOrCreateDatabase(String databaseName) {
+            return new H2Database(databaseName, getMvStore(), getCursorRegistry()) {
+                @Override
+                protected MongoCollection<Object> openOrCreateCollection(String collectionName, CollectionOptions options) {
+                    // The same map names as H2Database, so data written before this launcher stays readable.
+                    MVStore store = getMvStore();
+                    String full = getFullCollectionNamespace(collectionName);
+                    MVMap<Object, Document> data = store.openMap("databases." + full);
+                    MVMap<String, Object> meta = store.openMap("meta." + full);
+                    return new IdFirstH2Collection(this, collectionName, options, data, meta, cursorRegistry);
+                }
+            };
+        }
+    }
 
     /** Reported as MongoDB 4.4 (wire version 9); mongo-java-server's own enum stops at MONGO_5_0 = wire 8. */
     static final class Mongo44 implements MongoVersion {
@@ -120,9 +207,9 @@ public class MmMongoServer {
                 if (dir != null && !dir.isDirectory() && !dir.mkdirs()) {
                     throw new IllegalStateException("cannot create directory " + dir);
                 }
-                backend = new H2Backend(f.getPath());
+                backend = new IdFirstH2Backend(f.getPath());
             } else {
-                backend = new MemoryBackend();
+                backend = new IdFirstMemoryBackend();
             }
             backend.version(new Mongo44());
             server = new MongoServer(backend);

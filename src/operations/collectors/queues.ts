@@ -3,7 +3,8 @@ import type {Admin} from 'kafkajs'
 import {managementFetch} from '../../infra/probes.js'
 import {dlqCatalog, replayGroupOf} from '../dlq/index.js'
 import {kafkaRanges, offsetsPending} from '../dlq/kafka-read.js'
-import {DLQ_SUFFIX, DOMAIN_TOPICS, type Namespace, rootNamespace, TOPOLOGY} from '../../infra/topology/spec.js'
+import {PROJECTED_TOPICS} from '../../../services/query/index.js'
+import {DLQ_SUFFIX, type Namespace, rootNamespace, TOPOLOGY} from '../../infra/topology/spec.js'
 import type {Endpoints} from '../../infra/types.js'
 import {errorMessage} from '../../lib/errors.js'
 
@@ -40,7 +41,7 @@ export interface QueuesSnapshot {
 export const CONSUMER_GROUPS: Record<string, readonly string[]> = {
   product: ['order.created', 'order.canceled'],
   order: ['stock.reserved', 'stock.rejected'],
-  query: DOMAIN_TOPICS,
+  query: PROJECTED_TOPICS,
 }
 
 const round = (n: number | undefined) => Math.round((n ?? 0) * 10) / 10
