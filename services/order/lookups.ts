@@ -4,7 +4,7 @@ import type {Logger} from '../../src/lib/logger.js'
 import type {PlatformApi} from '../../src/runtime/runner.js'
 import type {Namespace} from '../../src/infra/topology/spec.js'
 import {HttpError, unprocessable} from '../shared/errors.js'
-import type {MergedLine} from './domain.js'
+import {isUuid, type MergedLine} from './domain.js'
 
 /**
  * Order's view of the other components: only their public HTTP API (a component never reads
@@ -23,15 +23,12 @@ export interface LookupDeps {
   api: PlatformApi
   logger: Logger
   timeoutMs?: number
-  /** Product lookups in flight at once. */
-  concurrency?: number
 }
 
 const unavailable = (what: string, cause: string) => new HttpError(503, 'dependency_unavailable', `${what} could not be checked: ${cause}`)
 
 export const createLookups = (deps: LookupDeps): Lookups => {
   const timeoutMs = deps.timeoutMs ?? 5000
-  const concurrency = deps.concurrency ?? 4
 
   /** GET a resource of another component: its JSON, or undefined when it does not exist (404, or 400 for a malformed id). */
   const getResource = async (what: string, path: string): Promise<Record<string, unknown> | undefined> => {
@@ -63,24 +60,28 @@ export const createLookups = (deps: LookupDeps): Lookups => {
     },
 
     async prices(lines) {
+      // One request per 100 lines (the product API's ?ids= limit), not one per line.
+      const found = new Map<string, Record<string, unknown>>()
+      const wanted = [...new Set(lines.map((l) => l.product_id.toLowerCase()).filter(isUuid))] // anything else is unknown
+      for (let i = 0; i < wanted.length; i += 100) {
+        const ids = wanted.slice(i, i + 100)
+        const page = await getResource('products', `/products?ids=${ids.map(encodeURIComponent).join(',')}`)
+        const items = (page?.items ?? []) as Record<string, unknown>[]
+        for (const p of items) if (typeof p.id === 'string') found.set(p.id.toLowerCase(), p)
+      }
       const prices = new Map<string, number>()
       const unknown: MergedLine[] = []
-      const queue = [...lines]
-      const worker = async () => {
-        for (let line = queue.shift(); line; line = queue.shift()) {
-          const product = await getResource(`product ${line.product_id}`, `/products/${encodeURIComponent(line.product_id)}`)
-          if (!product) {
-            unknown.push(line)
-            continue
-          }
-          const price = product.price_cents
-          if (typeof price !== 'number' || !Number.isSafeInteger(price) || price < 0) throw unavailable(`product ${line.product_id}`, 'its price_cents is not a non-negative integer')
-          prices.set(line.product_id, price)
+      for (const line of lines) {
+        const product = found.get(line.product_id.toLowerCase())
+        if (!product) {
+          unknown.push(line)
+          continue
         }
+        const price = product.price_cents
+        if (typeof price !== 'number' || !Number.isSafeInteger(price) || price < 0) throw unavailable(`product ${line.product_id}`, 'its price_cents is not a non-negative integer')
+        prices.set(line.product_id, price)
       }
-      await Promise.all(Array.from({length: Math.min(concurrency, lines.length)}, worker))
       if (unknown.length > 0) {
-        unknown.sort((a, b) => a.index - b.index)
         const first = unknown[0]!
         throw unprocessable(`items[${first.index}].product_id: product ${first.product_id} not found`, {
           field: `items[${first.index}].product_id`,

@@ -6,6 +6,9 @@ export const SCHEMA = 'product'
 export const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
 export const isUuid = (value: unknown): value is string => typeof value === 'string' && UUID_RE.test(value)
 
+/** Most ids in one `GET /products?ids=` request. */
+export const MAX_IDS = 100
+
 /** Largest value of a PostgreSQL integer column: prices (minor units) and stock stay below it. */
 export const MAX_INT = 2_147_483_647
 

@@ -23,6 +23,9 @@ export const findProduct = async (db: Db, id: string, forUpdate = false): Promis
   return rows[0]
 }
 
+export const findProducts = async (db: Db, ids: string[]): Promise<ProductRow[]> =>
+  ids.length === 0 ? [] : (await db.query<ProductRow>(`SELECT ${COLUMNS} FROM ${PRODUCTS} WHERE id = ANY($1::uuid[])`, [ids])).rows
+
 export const listProducts = async (db: Db, limit: number, offset: number): Promise<{rows: ProductRow[]; total: number}> => {
   const [page, count] = await Promise.all([
     db.query<ProductRow>(`SELECT ${COLUMNS} FROM ${PRODUCTS} ORDER BY created_at DESC, id DESC LIMIT $1 OFFSET $2`, [limit, offset]),

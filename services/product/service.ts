@@ -5,9 +5,9 @@ import {withTransaction} from '../shared/db.js'
 import {badRequest, notFound} from '../shared/errors.js'
 import type {ProductData} from '../shared/events.js'
 import {appendOutbox} from '../shared/outbox.js'
-import {isUuid, type NewProduct, type ProductChanges, SCHEMA, toProduct} from './domain.js'
+import {isUuid, MAX_IDS, type NewProduct, type ProductChanges, SCHEMA, toProduct} from './domain.js'
 import {productEvent} from './events.js'
-import {findProduct, insertProduct, listProducts, updateProduct} from './repository.js'
+import {findProduct, findProducts, insertProduct, listProducts, updateProduct} from './repository.js'
 
 /** The HTTP use cases of PLATFORM.md §3.2; every change and its event commit together. */
 export const createProductService = ({pool, ns}: {pool: pg.Pool; ns: Namespace}) => ({
@@ -25,6 +25,15 @@ export const createProductService = ({pool, ns}: {pool: pg.Pool; ns: Namespace})
     const row = isUuid(id) ? await findProduct(pool, id) : undefined
     if (!row) throw notFound('product', id)
     return toProduct(row)
+  },
+
+  /** The products among `ids` that exist, in the order asked (unknown and malformed ids are left out). */
+  async getMany(ids: string[]) {
+    const wanted = [...new Set(ids.map((id) => id.trim().toLowerCase()))].filter(isUuid)
+    if (ids.length > MAX_IDS) throw badRequest(`ids: at most ${MAX_IDS} ids per request`, {field: 'ids'})
+    const rows = new Map((await findProducts(pool, wanted)).map((r) => [r.id, r]))
+    const items = wanted.flatMap((id) => (rows.has(id) ? [toProduct(rows.get(id)!)] : []))
+    return {items, limit: MAX_IDS, offset: 0, total: items.length}
   },
 
   async list(limit: number, offset: number) {

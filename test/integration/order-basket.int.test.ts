@@ -14,11 +14,14 @@ const unknownProducts = new Set<string>()
 const gates = new Map<string, {reached: () => void; open: Promise<void>}>()
 const catalogStub = routesRunner('catalog-stub', (app) => {
   app.get<{Params: {id: string}}>('/customers/:id', async (req) => ({id: req.params.id, name: 'Ana', email: 'ana@example.com'}))
-  app.get<{Params: {id: string}}>('/products/:id', async (req, reply) => {
-    const gate = gates.get(req.params.id)
-    if (gate) gate.reached(), await gate.open
-    if (unknownProducts.has(req.params.id)) return reply.status(404).send({error: {code: 'not_found', message: 'no'}})
-    return {id: req.params.id, sku: 'SKU', name: 'Mate', price_cents: 150, stock: 10}
+  app.get<{Querystring: {ids?: string}}>('/products', async (req) => {
+    const ids = (req.query.ids ?? '').split(',')
+    for (const id of ids) {
+      const gate = gates.get(id)
+      if (gate) gate.reached(), await gate.open
+    }
+    const items = ids.filter((id) => !unknownProducts.has(id)).map((id) => ({id, sku: 'SKU', name: 'Mate', price_cents: 150, stock: 10}))
+    return {items, limit: 100, offset: 0, total: items.length}
   })
 })
 

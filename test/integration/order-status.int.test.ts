@@ -15,7 +15,10 @@ import {uniqueName} from './isolation.js'
  */
 const catalogStub = routesRunner('catalog-stub', (app) => {
   app.get<{Params: {id: string}}>('/customers/:id', async (req) => ({id: req.params.id, name: 'Ana', email: 'ana@example.com'}))
-  app.get<{Params: {id: string}}>('/products/:id', async (req) => ({id: req.params.id, sku: 'SKU', name: 'Mate', price_cents: 400, stock: 10}))
+  app.get<{Querystring: {ids?: string}}>('/products', async (req) => {
+    const items = (req.query.ids ?? '').split(',').map((id) => ({id, sku: 'SKU', name: 'Mate', price_cents: 400, stock: 10}))
+    return {items, limit: 100, offset: 0, total: items.length}
+  })
 })
 
 let platform: TestPlatform

@@ -21,6 +21,11 @@ const catalogHits: string[] = []
 const catalogStub = routesRunner('catalog-stub', (app) => {
   app.get<{Params: {id: string}}>('/customers/:id', async (req, reply) => (catalogHits.push(`customer:${req.params.id}`), customers.get(req.params.id) ?? reply.status(404).send({error: {code: 'not_found', message: 'no'}})))
   app.get<{Params: {id: string}}>('/products/:id', async (req, reply) => products.get(req.params.id) ?? reply.status(404).send({error: {code: 'not_found', message: 'no'}}))
+  app.get<{Querystring: {ids?: string}}>('/products', async (req) => {
+    catalogHits.push(`products:${req.query.ids ?? ''}`)
+    const items = (req.query.ids ?? '').split(',').flatMap((id) => (products.has(id) ? [products.get(id)!] : []))
+    return {items, limit: 100, offset: 0, total: items.length}
+  })
 })
 const newCustomer = () => {
   const id = randomUUID()
@@ -120,6 +125,16 @@ describe('POST /orders', () => {
     await publishedUpTo()
     expect(kafkaSeen.filter((m) => m.value.data.customer_id === ghost)).toEqual([])
     expect(rabbitSeen.filter((m) => m.body.includes(ghost))).toEqual([])
+  })
+
+  it('looks every line of an order up in one product request', async () => {
+    const ids = [newProduct(100), newProduct(200), newProduct(300)]
+    const before = catalogHits.length
+    const res = await createOrder({customer_id: newCustomer(), items: ids.map((product_id) => ({product_id, quantity: 1}))})
+    expect(res.status).toBe(201)
+    expect(res.body.total_cents).toBe(600)
+    const lookups = catalogHits.slice(before).filter((h) => h.startsWith('products:'))
+    expect(lookups).toEqual([`products:${ids.join(',')}`])
   })
 
   it('rejects an unknown product with 422 naming its line', async () => {

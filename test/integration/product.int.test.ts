@@ -123,6 +123,17 @@ describe('product component (PLATFORM.md §3.2)', () => {
       expect((await http(p.url, 'GET', '/products?limit=-1')).status).toBe(400)
     })
 
+    it('GET /products?ids= answers the existing ones in the order asked, leaving out unknown and malformed ids', async () => {
+      const a = await newProduct(1)
+      const b = await newProduct(2)
+      const res = await http(p.url, 'GET', `/products?ids=${b.id},${randomUUID()},nope,${a.id.toUpperCase()}`)
+      expect(res.status).toBe(200)
+      expect(res.body.items.map((x: {id: string}) => x.id)).toEqual([b.id, a.id])
+      expect(res.body.total).toBe(2)
+      const tooMany = Array.from({length: 101}, () => randomUUID()).join(',')
+      expect((await http(p.url, 'GET', `/products?ids=${tooMany}`)).status).toBe(400)
+    })
+
     it('GET /products/:id is a 404 for unknown and non-uuid ids', async () => {
       for (const id of [randomUUID(), '123']) {
         const res = await http(p.url, 'GET', `/products/${id}`)
