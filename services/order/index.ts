@@ -18,7 +18,7 @@ export const createOrderRunner = (): Runner =>
     const lookups = createLookups({redis: kit.redis, ns: ctx.ns, api: ctx.api, logger: kit.logger})
     const service = createOrderService({pool: kit.pool, lookups, ns: ctx.ns})
     const store = createBasketStore(kit.redis, ctx.ns)
-    const publisher = await createRabbitPublisher(kit.rabbit)
+    const publisher = await createRabbitPublisher(kit.rabbit, kit.trips)
     const consumer = await startStockConsumer(kit, ctx, service)
     const relay = startRelay(kit, ctx, SCHEMA, publisher)
     return {

@@ -13,6 +13,7 @@ import {createEventFeed, type FeedEntry} from './events-feed.js'
 import {createKafka} from './kafka.js'
 import {type Relay, startOutboxRelay} from './outbox.js'
 import {connectRabbit, type RabbitPublisher} from './rabbit.js'
+import {countMongo, countPool, countProducer, countRedis, emptyRoundTrips, type RoundTrips} from './round-trips.js'
 
 export interface Needs {
   postgres?: boolean
@@ -31,6 +32,8 @@ export interface Kit {
   rabbit: amqp.ChannelModel
   mongo: MongoClient
   counters: RunnerCounters
+  /** The same object as counters.calls: requests sent to each server. */
+  trips: RoundTrips
   feed: (entry: Omit<FeedEntry, 'at' | 'runner'>) => void
   logger: Logger
 }
@@ -44,6 +47,7 @@ export const startRelay = (kit: Kit, ctx: RunnerContext, schema: string, rabbit?
       producer: kit.producer,
       rabbit,
       logger: ctx.logger,
+      trips: kit.trips,
       onPublished: (count) => kit.feed({type: 'outbox', outcome: 'published', detail: `${count} event(s)`}),
     },
     ctx.signal,
@@ -63,19 +67,24 @@ export interface Started {
 export const defineComponent = (name: string, needs: Needs, start: (kit: Kit, ctx: RunnerContext) => Promise<Started>): Runner => ({
   name,
   async start(ctx: RunnerContext): Promise<RunningRunner> {
-    const counters = emptyCounters()
+    const trips = emptyRoundTrips()
+    const counters = {...emptyCounters(), calls: trips}
     const closers: (() => Promise<unknown>)[] = []
-    const kit = {counters, logger: ctx.logger} as Kit
+    const kit = {counters, trips, logger: ctx.logger} as Kit
     const closeAll = async () => {
       for (const close of closers.reverse()) await close().catch(() => {})
     }
     try {
       if (needs.postgres) {
         kit.pool = createPool(ctx.endpoints.postgres, ctx.logger)
+        countPool(kit.pool, trips)
         closers.push(() => kit.pool.end())
       }
       // Redis always: the live event feed goes through it.
-      kit.redis = new Redis(ctx.endpoints.redis, {maxRetriesPerRequest: 3, lazyConnect: true})
+      // Auto-pipelining: commands issued in the same tick (the live feed's publishes, a batch's
+      // increments) share one write and one round trip.
+      kit.redis = new Redis(ctx.endpoints.redis, {maxRetriesPerRequest: 3, lazyConnect: true, enableAutoPipelining: true})
+      countRedis(kit.redis, trips)
       kit.redis.on('error', (error) => ctx.logger.warn('redis.error', {error: error.message}))
       await kit.redis.connect()
       closers.push(async () => kit.redis.disconnect())
@@ -84,6 +93,7 @@ export const defineComponent = (name: string, needs: Needs, start: (kit: Kit, ct
         kit.kafka = createKafka(ctx.endpoints.kafka, `mm-${name}`, ctx.logger)
         kit.producer = kit.kafka.producer({allowAutoTopicCreation: false, idempotent: true, maxInFlightRequests: 1})
         await kit.producer.connect()
+        countProducer(kit.producer, trips)
         closers.push(() => kit.producer.disconnect())
       }
       if (needs.rabbitmq) {
@@ -91,7 +101,8 @@ export const defineComponent = (name: string, needs: Needs, start: (kit: Kit, ct
         closers.push(() => kit.rabbit.close())
       }
       if (needs.mongo) {
-        kit.mongo = new MongoClient(ctx.endpoints.mongo, {directConnection: true})
+        kit.mongo = new MongoClient(ctx.endpoints.mongo, {directConnection: true, monitorCommands: true})
+        countMongo(kit.mongo, trips)
         await kit.mongo.connect()
         closers.push(() => kit.mongo.close())
       }
@@ -104,7 +115,7 @@ export const defineComponent = (name: string, needs: Needs, start: (kit: Kit, ct
       const routes = started.routes
       return {
         stopped,
-        counters: () => ({...counters}),
+        counters: () => ({...counters, calls: {...trips}}),
         info: started.info,
         routes:
           routes &&

@@ -5,6 +5,7 @@ import type {Logger} from '../../src/lib/logger.js'
 import {sleep} from '../../src/lib/proc.js'
 import {type Envelope, envelopeHeaders} from './envelope.js'
 import type {RabbitPublisher} from './rabbit.js'
+import {countPgClient, type RoundTrips} from './round-trips.js'
 
 /** Each component's relay listens on its own channel, so a commit wakes only the relay concerned. */
 export const outboxChannel = (schema: string): string => `mm_outbox_${schema}`
@@ -47,6 +48,8 @@ export interface RelayDeps {
   /** Fallback poll when no NOTIFY arrives; also how often a standby relay tries to take over. */
   pollMs?: number
   onPublished?: (count: number) => void
+  /** Counts the relay's own queries. */
+  trips?: RoundTrips
 }
 
 export interface Relay {
@@ -111,6 +114,7 @@ export const startOutboxRelay = (deps: RelayDeps, signal: AbortSignal): Relay =>
   const session = async (): Promise<void> => {
     const client = new pg.Client({connectionString: deps.url})
     client.on('error', (error) => deps.logger.warn('outbox.session_error', {error: error.message}))
+    if (deps.trips) countPgClient(client, deps.trips)
     client.on('notification', () => {
       notified = true
       wake?.()

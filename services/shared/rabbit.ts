@@ -1,6 +1,7 @@
 import amqp from 'amqplib'
 
 import type {Logger} from '../../src/lib/logger.js'
+import type {RoundTrips} from './round-trips.js'
 
 export interface RabbitPublish {
   exchange: string
@@ -21,12 +22,13 @@ export const connectRabbit = async (url: string, logger: Logger): Promise<amqp.C
   return conn
 }
 
-export const createRabbitPublisher = async (conn: amqp.ChannelModel): Promise<RabbitPublisher> => {
+export const createRabbitPublisher = async (conn: amqp.ChannelModel, trips?: RoundTrips): Promise<RabbitPublisher> => {
   const channel = await conn.createConfirmChannel()
   channel.on('error', () => {})
   return {
     async publishConfirmed(messages) {
       for (const m of messages) channel.publish(m.exchange, m.routingKey, m.body, m.options)
+      if (trips) trips.rabbitmq++
       await channel.waitForConfirms()
     },
     close: () => channel.close().catch(() => {}),

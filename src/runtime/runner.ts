@@ -1,5 +1,6 @@
 import type {FastifyInstance} from 'fastify'
 
+import {emptyRoundTrips, type RoundTrips} from '../../services/shared/round-trips.js'
 import type {Config} from '../config/index.js'
 import type {Namespace} from '../infra/topology/spec.js'
 import type {Endpoints} from '../infra/types.js'
@@ -12,9 +13,11 @@ export interface RunnerCounters {
   retried: number
   deadLettered: number
   httpRequests: number
+  /** Requests sent to each server (services/shared/round-trips.ts). */
+  calls?: RoundTrips
 }
 
-export const emptyCounters = (): RunnerCounters => ({handled: 0, failed: 0, retried: 0, deadLettered: 0, httpRequests: 0})
+export const emptyCounters = (): RunnerCounters => ({handled: 0, failed: 0, retried: 0, deadLettered: 0, httpRequests: 0, calls: emptyRoundTrips()})
 
 export interface RunnerContext {
   /** Aborted when the runner must stop: finish in-flight work, then resolve `stopped`. */

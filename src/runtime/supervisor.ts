@@ -3,7 +3,7 @@ import {type Namespace, rootNamespace} from '../infra/topology/spec.js'
 import type {Endpoints} from '../infra/types.js'
 import {errorMessage} from '../lib/errors.js'
 import type {Logger} from '../lib/logger.js'
-import {type PlatformApi, type RunnerCounters, type Runner, type RunningRunner} from './runner.js'
+import {emptyCounters, type PlatformApi, type RunnerCounters, type Runner, type RunningRunner} from './runner.js'
 
 export type RunnerState = 'starting' | 'ready' | 'stopping' | 'stopped' | 'failed'
 
@@ -64,7 +64,7 @@ export const startSupervisor = async (runners: Runner[], deps: {config: Config; 
         state: s.state,
         startedAt: s.startedAt ? new Date(s.startedAt).toISOString() : undefined,
         uptimeSeconds: s.startedAt && s.state === 'ready' ? Math.round((Date.now() - s.startedAt) / 1000) : undefined,
-        counters: s.running?.counters() ?? {handled: 0, failed: 0, retried: 0, deadLettered: 0, httpRequests: 0},
+        counters: s.running?.counters() ?? emptyCounters(),
         error: s.error,
         info: s.running?.info?.(),
       })),

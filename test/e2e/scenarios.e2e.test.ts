@@ -229,11 +229,15 @@ describe('scenarios against mm up', () => {
   it('mm load orders --total 200 --json reports percentiles', async () => {
     const r = await mm(['load', 'orders', '--total', '200', '--rate', '50', '--json', '--threshold', 'errors<50%'], {cwd, timeoutMs: 300_000})
     expect([0, 5]).toContain(r.exitCode)
-    const s = json<{requested: number; completed: number; latencyMs: Record<string, number>; thresholds: {ok: boolean}[]}>(r)
+    const s = json<{requested: number; completed: number; latencyMs: Record<string, number>; readModelLagMs: Record<string, number>; completedPerSecond: number[]; thresholds: {ok: boolean}[]}>(r)
     expect(s.requested).toBe(200)
     expect(s.completed).toBeGreaterThan(0)
     for (const p of ['p50', 'p90', 'p99', 'max']) expect(s.latencyMs[p]).toBeGreaterThan(0)
     expect(s.latencyMs.p50).toBeLessThanOrEqual(s.latencyMs.p99!)
+    // The read model's lag is part of each order's latency; the timeline adds up to the completed orders.
+    expect(s.readModelLagMs.p50).toBeGreaterThan(0)
+    expect(s.readModelLagMs.p50).toBeLessThanOrEqual(s.latencyMs.p50!)
+    expect(s.completedPerSecond.reduce((a, b) => a + b, 0)).toBe(s.completed)
   })
 })
 

@@ -34,11 +34,15 @@ export interface LoadOrdersResult {
   durationMs: number
   throughputPerSec: number
   latencyMs: Record<string, number>
+  /** From the pay response to PAID in the read model: how far the projection trails the write model. */
+  readModelLagMs: Record<string, number>
+  /** Orders completed in each second of the run (first entry: the first second). */
+  completedPerSecond: number[]
   thresholds: {expr: string; ok: boolean; actual: number}[]
   warnings: string[]
 }
 
-type Outcome = {ok: true; ms: number} | {ok: false; kind: string}
+type Outcome = {ok: true; ms: number; lagMs: number} | {ok: false; kind: string}
 
 /**
  * One virtual order: create → wait RESERVED → pay → wait until the read model shows PAID. The
@@ -57,12 +61,14 @@ const virtualOrder = async (o: LoadOrdersOptions, watch: FeedWatch, customerId: 
   if (reserved !== 'RESERVED') return {ok: false, kind: `order_${reserved.toLowerCase()}`}
   const paid = await o.api.request('POST', `/orders/${id}/pay`)
   if (paid.status !== 200) return {ok: false, kind: `pay_${paid.status}`}
+  const paidAt = performance.now()
   const visible = await pollUntil(o, watch, id, async () => {
     const r = await o.api.request('GET', `/q/orders/${id}`)
     return r.status === 200 && r.body.status === 'PAID' ? true : undefined
   })
   if (!visible) return {ok: false, kind: 'read_model_timeout'}
-  return {ok: true, ms: performance.now() - t0}
+  const now = performance.now()
+  return {ok: true, ms: now - t0, lagMs: now - paidAt}
 }
 
 /** Checks through the API each time the feed mentions the order, and every second regardless. */
@@ -87,6 +93,8 @@ export const loadOrders = async (o: LoadOrdersOptions): Promise<LoadOrdersResult
   if (cs.length === 0 || ps.length === 0) throw new UserError('no customers or products with stock to order', 'run mm seed first')
 
   const histogram = hdr.build({lowestDiscernibleValue: 1, highestTrackableValue: 3_600_000, numberOfSignificantValueDigits: 3})
+  const lagHistogram = hdr.build({lowestDiscernibleValue: 1, highestTrackableValue: 3_600_000, numberOfSignificantValueDigits: 3})
+  const perSecond: number[] = []
   const errors: Record<string, number> = {}
   const random = seededRandom(o.seed ?? Date.now())
   const pacer = createPacer({rate: o.rate, total: o.total, durationMs: o.durationMs, signal: o.signal})
@@ -117,7 +125,13 @@ export const loadOrders = async (o: LoadOrdersOptions): Promise<LoadOrdersResult
         inFlight--
         if (outcome.ok) {
           completed++
-          if (measuredRun) histogram.recordValue(Math.max(1, Math.round(outcome.ms)))
+          const second = Math.floor((Date.now() - started) / 1000)
+          while (perSecond.length <= second) perSecond.push(0)
+          perSecond[second]!++
+          if (measuredRun) {
+            histogram.recordValue(Math.max(1, Math.round(outcome.ms)))
+            lagHistogram.recordValue(Math.max(1, Math.round(outcome.lagMs)))
+          }
         } else errors[outcome.kind] = (errors[outcome.kind] ?? 0) + 1
         o.onProgress?.({started: requested, completed, errors: Object.values(errors).reduce((a, b) => a + b, 0), inFlight})
       })
@@ -133,6 +147,9 @@ export const loadOrders = async (o: LoadOrdersOptions): Promise<LoadOrdersResult
   for (const p of o.percentiles) latencyMs[`p${p}`] = histogram.getValueAtPercentile(p)
   latencyMs.max = histogram.maxValue
   latencyMs.mean = Math.round(histogram.mean * 10) / 10
+  const readModelLagMs: Record<string, number> = {}
+  for (const p of o.percentiles) readModelLagMs[`p${p}`] = lagHistogram.getValueAtPercentile(p)
+  readModelLagMs.max = lagHistogram.maxValue
   const throughputPerSec = completed / Math.max(durationMs / 1000, 0.001)
   const actualOf = (metric: string): number =>
     metric === 'errors' ? (errorCount / attempted) * 100 : metric === 'rate' ? throughputPerSec : metric === 'max' ? histogram.maxValue : metric === 'mean' ? histogram.mean : histogram.getValueAtPercentile(Number(metric.slice(1)))
@@ -145,6 +162,7 @@ export const loadOrders = async (o: LoadOrdersOptions): Promise<LoadOrdersResult
   if (o.rate > 0 && maxBehind > 1000) warnings.push(`the generator fell up to ${(maxBehind / 1000).toFixed(1)}s behind the asked rate of ${o.rate}/s`)
   const measured = histogram.totalCount
   histogram.destroy()
+  lagHistogram.destroy()
   if (dropped > 0) errors.dropped = dropped
-  return {requested, completed, measured, dropped, errors, errorRate: Math.round((errorCount / attempted) * 10_000) / 100, durationMs, throughputPerSec: Math.round(throughputPerSec * 100) / 100, latencyMs, thresholds, warnings}
+  return {requested, completed, measured, dropped, errors, errorRate: Math.round((errorCount / attempted) * 10_000) / 100, durationMs, throughputPerSec: Math.round(throughputPerSec * 100) / 100, latencyMs, readModelLagMs, completedPerSecond: perSecond, thresholds, warnings}
 }
