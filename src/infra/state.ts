@@ -18,6 +18,8 @@ const stateSchema = z.object({
   secrets: z.object({postgresPassword: z.string()}).optional(),
   servers: z.partialRecord(z.enum(SERVER_NAMES), serverState).default({}),
   extra: z.object({rabbitmqManagement: z.string().optional()}).default({}),
+  /** Native servers whose data lives outside `.mm/data` (absolute paths); kept across `mm down`. */
+  dataDirs: z.partialRecord(z.enum(SERVER_NAMES), z.string()).optional(),
   supervisor: z
     .object({
       pid: z.number().int(),

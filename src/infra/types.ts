@@ -23,6 +23,8 @@ export interface ServerStatus {
   implementation?: string
   pid?: number
   error?: string
+  /** Where its data lives (native mode). */
+  dataDir?: string
 }
 
 export interface UpOptions {

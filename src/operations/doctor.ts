@@ -2,8 +2,8 @@ import {accessSync, constants, existsSync, mkdirSync, readFileSync} from 'node:f
 import {join} from 'node:path'
 
 import type {Config} from '../config/index.js'
-import {nativeRequirements, NATIVE_SERVERS} from '../infra/native/runtime.js'
-import {StateStore} from '../infra/state.js'
+import {nativeDataPlacements, nativeRequirements, NATIVE_SERVERS} from '../infra/native/runtime.js'
+import {type PlatformState, StateStore} from '../infra/state.js'
 import {packageRoot} from '../lib/package-root.js'
 import {isAlive, listenersOn} from '../lib/proc.js'
 
@@ -13,6 +13,8 @@ export interface Check {
   status: CheckStatus
   detail: string
   fix?: string
+  /** `data <server>` checks: where that server's data lives. */
+  dataDir?: string
 }
 export interface DoctorResult {
   ok: boolean
@@ -88,6 +90,8 @@ export const doctor = async (config: Config): Promise<DoctorResult> => {
     checks.push({check: 'lock', status: 'warn', detail: `stale lock ${lock} from a crashed mm up`, fix: `mm up takes it over; or rm ${lock}`})
   }
 
+  checks.push(...dataChecks(config, state, docker))
+
   try {
     mkdirSync(config.dataDir, {recursive: true})
     accessSync(config.dataDir, constants.W_OK)
@@ -96,6 +100,19 @@ export const doctor = async (config: Config): Promise<DoctorResult> => {
     checks.push({check: 'data dir', status: 'fail', detail: `${config.dataDir} is not writable`, fix: 'choose another with --data-dir or MM_DATA_DIR'})
   }
   return {ok: checks.every((c) => c.status !== 'fail'), checks}
+}
+
+/** Where each server's data lives (native mode: one line per server). */
+const dataChecks = (config: Config, state: PlatformState | undefined, docker: boolean): Check[] => {
+  const runtime = state && Object.keys(state.servers).length > 0 ? state.runtime : config.infra === 'auto' ? (docker ? 'compose' : 'native') : config.infra
+  if (runtime === 'external') return [{check: 'data', status: 'ok', detail: 'on the external servers (--infra external): mm keeps none'}]
+  if (runtime === 'compose') return [{check: 'data', status: 'ok', detail: 'docker compose named volumes (mm down -v deletes them)'}]
+  return nativeDataPlacements(config.dataDir, state).map((p) => ({
+    check: `data ${p.server}`,
+    status: 'ok' as const,
+    detail: p.reason ? `${p.dir} (outside ${config.dataDir}: ${p.reason})` : p.dir,
+    dataDir: p.dir,
+  }))
 }
 
 const isChildOf = (pid: number, parents: Set<number>): boolean => {

@@ -1,6 +1,7 @@
 import {existsSync, rmSync} from 'node:fs'
 
 import type {Config} from '../config/index.js'
+import {removeOutside} from '../infra/native/placement.js'
 import {selectRuntime} from '../infra/platform.js'
 import {StateStore} from '../infra/state.js'
 import type {Logger} from '../lib/logger.js'
@@ -11,6 +12,8 @@ export interface DownResult {
   stoppedSupervisor: boolean
   removedData: boolean
   dataDir: string
+  /** Data kept outside the data dir (PostgreSQL's, when its OS user cannot reach `.mm`). */
+  outside: string[]
 }
 
 /** Stops the runners (the supervisor), then the servers; `volumes` also deletes `.mm/`. */
@@ -26,6 +29,10 @@ export const down = async (opts: {config: Config; logger: Logger; volumes: boole
   store.update((s) => s && {...s, supervisor: undefined})
   const runtime = state ? await selectRuntime(opts.config, opts.logger, state.runtime) : undefined
   if (runtime) await runtime.down({volumes: opts.volumes})
-  else if (opts.volumes && existsSync(opts.config.dataDir)) rmSync(opts.config.dataDir, {recursive: true, force: true})
-  return {runtime: runtime?.kind ?? 'none', stoppedSupervisor, removedData: opts.volumes, dataDir: opts.config.dataDir}
+  else if (opts.volumes) {
+    if (existsSync(opts.config.dataDir)) rmSync(opts.config.dataDir, {recursive: true, force: true})
+    removeOutside(opts.config.dataDir, []) // derivable even when state.json is gone
+  }
+  const outside = Object.values(state?.dataDirs ?? {})
+  return {runtime: runtime?.kind ?? 'none', stoppedSupervisor, removedData: opts.volumes, dataDir: opts.config.dataDir, outside}
 }

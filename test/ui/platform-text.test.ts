@@ -130,6 +130,14 @@ describe('renderStatus', () => {
     expect(renderStatus(status)).toContain('✗ supervisor pid 4321 (detached), gateway http://127.0.0.1:8080 — gateway not answering')
   })
 
+  it('adds a DATA column with where each server keeps its data, when the runtime reports it', () => {
+    const dataDir = (name: string) => (name === 'postgres' ? '/var/lib/mm/0123abcd/postgres' : `/root/mm/.mm/data/${name}`)
+    const text = renderStatus({...healthy(), servers: healthy().servers.map((x) => ({...x, dataDir: dataDir(x.name)}))})
+    expect(text.split('\n')[0]).toMatch(/^SERVER\s+RUNTIME\s+HEALTH\s+VERSION\s+URL\s+DATA$/)
+    expect(rowOf(text, 'postgres').trimEnd().endsWith(' /var/lib/mm/0123abcd/postgres')).toBe(true)
+    expect(rowOf(text, 'redis').trimEnd().endsWith(' /root/mm/.mm/data/redis')).toBe(true)
+  })
+
   it('shows "-" for a server that has no URL', () => {
     const text = renderStatus({...healthy(), servers: servers({redis: {url: '', healthy: false, error: 'not started'}})})
     expect(rowOf(text, 'redis').trimEnd().endsWith(' -')).toBe(true)
@@ -213,13 +221,23 @@ describe('renderUp', () => {
 
 describe('renderDown', () => {
   it('says nothing was running', () => {
-    expect(renderDown({runtime: 'none', stoppedSupervisor: false, removedData: false, dataDir: '/x/.mm'})).toBe('Nothing was running.')
+    expect(renderDown({runtime: 'none', stoppedSupervisor: false, removedData: false, dataDir: '/x/.mm', outside: []})).toBe('Nothing was running.')
   })
 
   it('says where the data is kept or that it was removed', () => {
-    expect(renderDown({runtime: 'native', stoppedSupervisor: true, removedData: false, dataDir: '/x/.mm'})).toBe(
+    expect(renderDown({runtime: 'native', stoppedSupervisor: true, removedData: false, dataDir: '/x/.mm', outside: []})).toBe(
       '✓ platform stopped; data kept in /x/.mm (mm down -v removes it)',
     )
-    expect(renderDown({runtime: 'native', stoppedSupervisor: true, removedData: true, dataDir: '/x/.mm'})).toBe('✓ platform stopped; data removed (/x/.mm)')
+    expect(renderDown({runtime: 'native', stoppedSupervisor: true, removedData: true, dataDir: '/x/.mm', outside: []})).toBe('✓ platform stopped; data removed (/x/.mm)')
+  })
+
+  it('names the data kept outside the data dir too', () => {
+    const outside = ['/var/lib/mm/0123abcd/postgres']
+    expect(renderDown({runtime: 'native', stoppedSupervisor: true, removedData: false, dataDir: '/root/mm/.mm', outside})).toBe(
+      '✓ platform stopped; data kept in /root/mm/.mm, /var/lib/mm/0123abcd/postgres (mm down -v removes it)',
+    )
+    expect(renderDown({runtime: 'native', stoppedSupervisor: false, removedData: true, dataDir: '/root/mm/.mm', outside})).toBe(
+      '✓ platform stopped; data removed (/root/mm/.mm, /var/lib/mm/0123abcd/postgres)',
+    )
   })
 })

@@ -1,5 +1,5 @@
 import {spawn} from 'node:child_process'
-import {createHash, randomBytes} from 'node:crypto'
+import {randomBytes} from 'node:crypto'
 import {closeSync, mkdirSync, openSync, readFileSync, rmSync, writeSync} from 'node:fs'
 import {join} from 'node:path'
 
@@ -11,6 +11,7 @@ import {maskUrl} from '../../lib/urls.js'
 import {defaultProber} from '../probes.js'
 import {type PlatformState, StateStore} from '../state.js'
 import type {Endpoints, InfraRuntime, Prober, ServerName, ServerStatus, UpOptions, UpResult} from '../types.js'
+import {defaultDataDir, ensureOutsideHome, instanceOf, type Placement, placeData, removeOutside} from './placement.js'
 import type {NativeContext, NativeServer, Requirement} from './server.js'
 import {kafka} from './servers/kafka.js'
 import {mongo} from './servers/mongo.js'
@@ -33,17 +34,25 @@ export interface NativeOptions {
 
 export const logFileOf = (dataDir: string, name: string): string => join(dataDir, 'logs', `${name}.log`)
 
+/** Where each server's data lives (or would live on the next `mm up`), for `mm doctor`. */
+export const nativeDataPlacements = (dataDir: string, state: PlatformState | undefined): Placement[] =>
+  NATIVE_SERVERS.map((server) => placeData(dataDir, server, state?.dataDirs?.[server.name]))
+
 export const nativeRequirements = (cacheDir: string): {server: ServerName; requirement: Requirement}[] =>
   NATIVE_SERVERS.flatMap((s) => s.requirements(cacheDir).map((requirement) => ({server: s.name, requirement})))
 
 /** mm's own supervisor of real server processes: PostgreSQL, Redis, RabbitMQ, Kafka, mongo-java-server. */
 export const createNativeRuntime = (opts: NativeOptions): InfraRuntime & {state: StateStore} => {
   const store = new StateStore(opts.dataDir)
-  const instance = createHash('sha256').update(opts.dataDir).digest('hex').slice(0, 8)
+  const instance = instanceOf(opts.dataDir)
   const probeTimeoutMs = opts.probeTimeoutMs ?? 2000
 
+  /** `.mm/data/<server>`, or where state.json says it was placed outside `.mm` (placement.ts). */
+  const dataDirOf = (server: NativeServer, state: PlatformState | undefined): string =>
+    state?.dataDirs?.[server.name] ?? defaultDataDir(opts.dataDir, server.name)
+
   const contextOf = (server: NativeServer, state: PlatformState, ports: Record<string, number>): NativeContext => ({
-    dir: join(opts.dataDir, 'data', server.name),
+    dir: dataDirOf(server, state),
     cacheDir: opts.cacheDir,
     ports,
     persistent: opts.persistent,
@@ -99,6 +108,7 @@ export const createNativeRuntime = (opts: NativeOptions): InfraRuntime & {state:
   const startOne = async (server: NativeServer, state: PlatformState, options: UpOptions, started: number): Promise<void> => {
     const entry = state.servers[server.name]!
     const ctx = contextOf(server, state, entry.ports)
+    if (ctx.dir !== defaultDataDir(opts.dataDir, server.name)) ensureOutsideHome(opts.dataDir)
     mkdirSync(ctx.dir, {recursive: true})
     await server.prepare(ctx)
     const logFile = logFileOf(opts.dataDir, server.name)
@@ -174,6 +184,17 @@ export const createNativeRuntime = (opts: NativeOptions): InfraRuntime & {state:
       // A half-dead server (process alive but not answering) is stopped before it is started again.
       for (const server of toStart) await stopServer(server, state)
 
+      // A server whose OS user cannot reach `.mm/data` keeps its data outside `.mm`, recorded so
+      // that later commands find the same data whatever happens to the permissions meanwhile.
+      mkdirSync(join(opts.dataDir, 'data'), {recursive: true})
+      for (const server of toStart) {
+        if (state.dataDirs?.[server.name]) continue
+        const placed = placeData(opts.dataDir, server)
+        if (!placed.reason) continue
+        state.dataDirs = {...state.dataDirs, [server.name]: placed.dir}
+        opts.logger.info('server.data_outside', {server: server.name, dir: placed.dir, reason: placed.reason})
+      }
+
       const taken = new Set<number>()
       for (const server of NATIVE_SERVERS.filter((_, i) => checks[i])) {
         for (const port of Object.values(state.servers[server.name]!.ports)) taken.add(port)
@@ -221,7 +242,10 @@ export const createNativeRuntime = (opts: NativeOptions): InfraRuntime & {state:
         for (const server of [...NATIVE_SERVERS].reverse()) await stopServer(server, state)
         store.update((s) => s && {...s, servers: {}, extra: {}})
       }
-      if (volumes) rmSync(opts.dataDir, {recursive: true, force: true})
+      if (volumes) {
+        rmSync(opts.dataDir, {recursive: true, force: true})
+        removeOutside(opts.dataDir, Object.values(state?.dataDirs ?? {}))
+      }
     },
 
     async status(prober?: Prober): Promise<ServerStatus[]> {
@@ -229,7 +253,7 @@ export const createNativeRuntime = (opts: NativeOptions): InfraRuntime & {state:
       return Promise.all(
         NATIVE_SERVERS.map(async (server): Promise<ServerStatus> => {
           const entry = state?.servers[server.name]
-          const base = {name: server.name, runtime: 'native' as const, implementation: server.implementation}
+          const base = {name: server.name, runtime: 'native' as const, implementation: server.implementation, dataDir: dataDirOf(server, state)}
           if (!state || !entry) return {...base, url: '', healthy: false, error: 'not started'}
           const check = await healthy(server, state, prober)
           const running = isRunning(server, entry.pid)

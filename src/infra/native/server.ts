@@ -7,8 +7,15 @@ export interface Requirement {
   fix: string
 }
 
+/** An OS user a server runs as instead of mm's own. */
+export interface OsUser {
+  name: string
+  uid: number
+  gid: number
+}
+
 export interface NativeContext {
-  /** The server's own data directory, `.mm/data/<name>`. */
+  /** The server's own data directory: `.mm/data/<name>`, or outside `.mm` (see placement.ts). */
   dir: string
   cacheDir: string
   ports: Record<string, number>
@@ -24,7 +31,7 @@ export interface SpawnSpec {
   args: string[]
   env?: Record<string, string>
   /** Run as this user (PostgreSQL refuses root). */
-  user?: {uid: number; gid: number}
+  user?: OsUser
 }
 
 /** One server that mm can run itself: how to prepare, start, reach and clean up after it. */
@@ -34,6 +41,8 @@ export interface NativeServer {
   /** Substring of the command line that identifies it, guarding against a reused pid. */
   processMatch: string
   requirements(cacheDir: string): Requirement[]
+  /** The OS user it runs as when not mm's own; that user must reach its data directory. */
+  runsAs?(): OsUser | undefined
   /** Idempotent: first-time initialisation of the data directory, config files. */
   prepare(ctx: NativeContext): Promise<void>
   spawn(ctx: NativeContext): SpawnSpec

@@ -14,9 +14,17 @@ export const renderEndpoints = (rows: {name: string; url: string}[]): string => 
 
 export const renderStatus = (s: PlatformStatus): string => {
   if (s.runtime === 'none') return 'The platform is not running (start it with: mm up)'
+  const data = s.servers.some((x) => x.dataDir)
   const servers = table(
-    ['SERVER', 'RUNTIME', 'HEALTH', 'VERSION', 'URL'],
-    s.servers.map((x) => [x.name, x.runtime, `${mark(x.healthy)} ${x.healthy ? 'healthy' : x.error ?? 'unhealthy'}`, [x.version, x.implementation && !x.version?.includes(x.implementation) ? `(${x.implementation})` : ''].filter(Boolean).join(' ') || '-', x.url || '-']),
+    ['SERVER', 'RUNTIME', 'HEALTH', 'VERSION', 'URL', ...(data ? ['DATA'] : [])],
+    s.servers.map((x) => [
+      x.name,
+      x.runtime,
+      `${mark(x.healthy)} ${x.healthy ? 'healthy' : x.error ?? 'unhealthy'}`,
+      [x.version, x.implementation && !x.version?.includes(x.implementation) ? `(${x.implementation})` : ''].filter(Boolean).join(' ') || '-',
+      x.url || '-',
+      ...(data ? [x.dataDir ?? '-'] : []),
+    ]),
   )
   const sup = s.supervisor.running
     ? `${mark(!s.supervisor.error)} supervisor pid ${s.supervisor.pid} (${s.supervisor.mode}), gateway ${s.supervisor.http}${s.supervisor.error ? ` — ${s.supervisor.error}` : ''}`
@@ -38,8 +46,11 @@ export const renderUp = (r: UpResult): string => {
   return `${renderEndpoints(r.endpoints)}\n\n${style.green('✓')} platform up (${r.runtime}) in ${formatDuration(r.durationMs)}: ${started}`
 }
 
-export const renderDown = (r: DownResult): string =>
-  r.runtime === 'none' && !r.removedData ? 'Nothing was running.' : `${style.green('✓')} platform stopped${r.removedData ? `; data removed (${r.dataDir})` : `; data kept in ${r.dataDir} (mm down -v removes it)`}`
+export const renderDown = (r: DownResult): string => {
+  if (r.runtime === 'none' && !r.removedData) return 'Nothing was running.'
+  const dirs = [r.dataDir, ...r.outside].join(', ')
+  return `${style.green('✓')} platform stopped${r.removedData ? `; data removed (${dirs})` : `; data kept in ${dirs} (mm down -v removes it)`}`
+}
 
 export const renderDoctor = (d: DoctorResult): string => {
   const icon = {ok: style.green('✓'), warn: style.yellow('!'), fail: style.red('✗')}

@@ -1,9 +1,10 @@
 import {execFileSync} from 'node:child_process'
-import {chownSync, existsSync, mkdirSync, readdirSync, writeFileSync} from 'node:fs'
+import {chmodSync, chownSync, existsSync, mkdirSync, readdirSync, writeFileSync} from 'node:fs'
 import {dirname, join} from 'node:path'
 
 import {ExternalError, UserError} from '../../../lib/errors.js'
-import type {NativeContext, NativeServer} from '../server.js'
+import {blockingDir} from '../placement.js'
+import type {NativeContext, NativeServer, OsUser} from '../server.js'
 import {findBinDir, postgresUser} from '../system.js'
 
 const PG_VERSIONS = ['17', '16', '15']
@@ -13,6 +14,7 @@ export const postgres: NativeServer = {
   name: 'postgres',
   ports: [{name: 'main', standard: 5432}],
   processMatch: 'postgres',
+  runsAs: postgresUser,
   requirements: () => {
     const bin = findBinDir(PG_VERSIONS.map((v) => `/usr/lib/postgresql/${v}/bin`), 'postgres')
     const asRoot = process.getuid?.() === 0
@@ -37,8 +39,9 @@ export const postgres: NativeServer = {
     const user = postgresUser()
     if (existsSync(join(data, 'PG_VERSION'))) return
     mkdirSync(data, {recursive: true, mode: 0o700})
+    chmodSync(ctx.dir, 0o700)
     if (user) {
-      assertTraversable(ctx.dir, user.uid)
+      assertTraversable(ctx.dir, user)
       chownSync(ctx.dir, user.uid, user.gid)
       chownSync(data, user.uid, user.gid)
     }
@@ -95,20 +98,13 @@ const requireBin = (): string => {
   return bin
 }
 
-/** The postgres user must be able to reach its data directory through every parent. */
-const assertTraversable = (dir: string, uid: number): void => {
-  let current = dirname(dir)
-  for (;;) {
-    try {
-      execFileSync('test', ['-x', current], {uid, stdio: 'ignore'})
-    } catch {
-      throw new UserError(
-        `PostgreSQL runs as the postgres user, which cannot enter ${current}`,
-        `use a data directory it can reach (--data-dir /var/tmp/mm) or: chmod o+x ${current}`,
-      )
-    }
-    const parent = dirname(current)
-    if (parent === current) return
-    current = parent
+/**
+ * The postgres user must be able to reach its data directory through every parent. mm places the
+ * data where it can (placement.ts); this names the culprit if something still stands in the way.
+ */
+const assertTraversable = (dir: string, user: OsUser): void => {
+  const blocker = blockingDir(dirname(dir), user)
+  if (blocker) {
+    throw new UserError(`PostgreSQL runs as the postgres user, which cannot enter ${blocker}`, `let it in (chmod o+x ${blocker}), or choose another --data-dir`)
   }
 }
