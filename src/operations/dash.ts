@@ -1,6 +1,6 @@
 import {Redis} from 'ioredis'
 
-import {EVENTS_CHANNEL, type FeedEntry} from '../../services/shared/events-feed.js'
+import {EVENTS_CHANNEL, type FeedEntry, parseFeed} from '../../services/shared/events-feed.js'
 import type {Config} from '../config/index.js'
 import {resolveEndpoints} from '../infra/platform.js'
 import type {Endpoints} from '../infra/types.js'
@@ -56,11 +56,7 @@ export const createDashSource = (config: Config, logger: Logger): DashSource => 
         sub.on('error', (error: Error) => onState(false, error.message))
         sub.on('ready', () => onState(true))
         sub.on('message', (_channel: string, text: string) => {
-          try {
-            onEntry(JSON.parse(text) as FeedEntry)
-          } catch {
-            /* not ours */
-          }
+          for (const entry of parseFeed(text)) onEntry(entry)
         })
         await sub.subscribe(EVENTS_CHANNEL).catch((error: Error) => onState(false, error.message))
       }

@@ -1,6 +1,6 @@
 import {Redis} from 'ioredis'
 
-import {EVENTS_CHANNEL, type FeedEntry} from '../../../services/shared/events-feed.js'
+import {EVENTS_CHANNEL, parseFeed} from '../../../services/shared/events-feed.js'
 
 /**
  * Wakes waiters when the live feed (`mm:events`) mentions their aggregate, so a load run does not
@@ -23,14 +23,10 @@ export const createFeedWatch = async (redisUrl: string | undefined): Promise<Fee
       await sub.connect()
       await sub.subscribe(EVENTS_CHANNEL)
       sub.on('message', (_channel: string, text: string) => {
-        let entry: FeedEntry
-        try {
-          entry = JSON.parse(text) as FeedEntry
-        } catch {
-          return
+        for (const entry of parseFeed(text)) {
+          const set = entry.id ? waiters.get(entry.id) : undefined
+          if (set) for (const wake of set) wake()
         }
-        const set = entry.id ? waiters.get(entry.id) : undefined
-        if (set) for (const wake of set) wake()
       })
     } catch {
       sub.disconnect()

@@ -1,6 +1,7 @@
 import {execFile} from 'node:child_process'
-import {existsSync, mkdirSync, statSync} from 'node:fs'
-import {join} from 'node:path'
+import {createHash} from 'node:crypto'
+import {existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync} from 'node:fs'
+import {dirname, join} from 'node:path'
 import {promisify} from 'node:util'
 
 import {ExternalError, UserError} from '../../../lib/errors.js'
@@ -48,17 +49,34 @@ export const mongo: NativeServer = {
 const classesDir = (cacheDir: string) => join(cacheDir, 'mongo', 'classes')
 const classFile = (cacheDir: string) => join(classesDir(cacheDir), `${LAUNCHER}.class`)
 
-/** Compiles the launcher into the cache when missing or older than its source (idempotent). */
+/**
+ * Compiles the launcher into the cache unless the classes there were built from this very source
+ * (its SHA-256 is kept beside them): a checkout of another version, older or newer, rebuilds it,
+ * whatever the files' times say. Idempotent.
+ */
 export const ensureLauncher = async (cacheDir: string): Promise<boolean> => {
   const source = assetPath('native', 'mongo', `${LAUNCHER}.java`)
   const target = classFile(cacheDir)
-  if (existsSync(target) && statSync(target).mtimeMs >= statSync(source).mtimeMs) return false
+  const digest = createHash('sha256').update(readFileSync(source)).digest('hex')
+  const stamp = join(classesDir(cacheDir), `${LAUNCHER}.sha256`)
+  if (existsSync(target) && existsSync(stamp) && readFileSync(stamp, 'utf8').trim() === digest) return false
   const lib = libDir(cacheDir, 'mongo')
   if (!hasJars(lib)) throw new UserError('the mongo-java-server jars are not installed', 'run: mm infra install')
-  mkdirSync(classesDir(cacheDir), {recursive: true})
+  // Compile beside, then swap in: a server starting meanwhile never loads half-written classes.
+  const building = mkdtempSync(join(dirname(classesDir(cacheDir)), 'classes-'))
   try {
-    await promisify(execFile)('javac', ['-nowarn', '-cp', `${lib}/*`, '-d', classesDir(cacheDir), source], {timeout: 120_000})
+    await promisify(execFile)('javac', ['-nowarn', '-cp', `${lib}/*`, '-d', building, source], {timeout: 120_000})
+    writeFileSync(join(building, `${LAUNCHER}.sha256`), digest + '\n')
+    rmSync(classesDir(cacheDir), {recursive: true, force: true})
+    try {
+      renameSync(building, classesDir(cacheDir))
+    } catch (error) {
+      // Another mm compiled the same source at the same moment: theirs is as good as ours.
+      if (!(existsSync(stamp) && readFileSync(stamp, 'utf8').trim() === digest)) throw error
+      rmSync(building, {recursive: true, force: true})
+    }
   } catch (error) {
+    rmSync(building, {recursive: true, force: true})
     throw new ExternalError('javac MmMongoServer.java', String((error as {stderr?: string}).stderr ?? error), 'install a JDK (apt: openjdk-17-jdk-headless), then mm infra install')
   }
   return true
