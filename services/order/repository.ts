@@ -1,6 +1,7 @@
 import type pg from 'pg'
 
 import type {OrderData, OrderItem, OrderStatus} from '../shared/events.js'
+import {outboxChannel, outboxInsert, type OutboxMessage, outboxParams} from '../shared/outbox.js'
 
 export const SCHEMA = 'order'
 
@@ -63,9 +64,65 @@ const withItems = async (db: Queryable, rows: OrderRow[]): Promise<Order[]> => {
   return rows.map((r) => toOrder(r, items.get(r.id) ?? []))
 }
 
+/** One order with its lines, in one query. */
 export const findOrder = async (db: Queryable, id: string): Promise<Order | undefined> => {
-  const {rows} = await db.query<OrderRow>(`SELECT ${COLUMNS} FROM "order".orders WHERE id = $1`, [id])
-  return (await withItems(db, rows))[0]
+  const {rows} = await db.query<OrderRow & {items: {product_id: string; quantity: number; unit_price_cents: number}[]}>(
+    `SELECT ${COLUMNS.split(', ').map((c) => `o.${c}`).join(', ')},
+       COALESCE((SELECT json_agg(json_build_object('product_id', i.product_id, 'quantity', i.quantity, 'unit_price_cents', i.unit_price_cents) ORDER BY i.line)
+                 FROM "order".order_items i WHERE i.order_id = o.id), '[]') AS items
+     FROM "order".orders o WHERE o.id = $1`,
+    [id],
+  )
+  const row = rows[0]
+  return row && toOrder(row, row.items.map((i) => ({product_id: i.product_id, quantity: i.quantity, unit_price_cents: Number(i.unit_price_cents)})))
+}
+
+/** A new PENDING order as it will be stored (the timestamps are taken here, so its events can be written with it). */
+export const newOrder = (o: {id: string; customer_id: string; total_cents: number; items: OrderItem[]}): Order => {
+  const now = new Date().toISOString()
+  return {...o, status: 'PENDING', created_at: now, updated_at: now, paid_at: null, canceled_at: null, cancel_reason: null, version: 1}
+}
+
+/**
+ * Writes a new order, its lines and its outbox messages in ONE statement: one round trip, and
+ * atomic as a transaction would be (a statement is all or nothing), with the relay's wake-up.
+ */
+export const insertOrderWithEvents = async (db: Queryable, order: Order, messages: OutboxMessage[]): Promise<void> => {
+  await db.query(
+    `WITH o AS (INSERT INTO "order".orders (id, customer_id, status, total_cents, version, created_at, updated_at) VALUES ($1, $2, 'PENDING', $3, 1, $4, $4)),
+          i AS (INSERT INTO "order".order_items (order_id, line, product_id, quantity, unit_price_cents)
+                SELECT $1, line, product_id, quantity, price FROM unnest($5::int[], $6::text[], $7::int[], $8::bigint[]) AS t(line, product_id, quantity, price)),
+          m AS (${outboxInsert(SCHEMA, 9)})
+     SELECT pg_notify($14, '')`,
+    [
+      order.id,
+      order.customer_id,
+      order.total_cents,
+      order.created_at,
+      order.items.map((_, i) => i + 1),
+      order.items.map((i) => i.product_id),
+      order.items.map((i) => i.quantity),
+      order.items.map((i) => i.unit_price_cents),
+      ...outboxParams(messages),
+      outboxChannel(SCHEMA),
+    ],
+  )
+}
+
+/**
+ * Moves an order to `next` (its status, version and timestamps already computed) only if it is
+ * still at `expectedVersion`, and writes its outbox messages, in ONE statement. False when the
+ * order changed meanwhile (nothing is written then).
+ */
+export const updateOrderWithEvents = async (db: Queryable, next: Order, expectedVersion: number, messages: OutboxMessage[]): Promise<boolean> => {
+  const {rows} = await db.query<{updated: number}>(
+    `WITH u AS (UPDATE "order".orders SET status = $3, version = $4, updated_at = $5, paid_at = $6, canceled_at = $7, cancel_reason = $8
+                WHERE id = $1 AND version = $2 RETURNING 1),
+          m AS (${outboxInsert(SCHEMA, 9)} WHERE EXISTS (SELECT 1 FROM u))
+     SELECT (SELECT count(*) FROM u)::int AS updated, pg_notify($14, '')`,
+    [next.id, expectedVersion, next.status, next.version, next.updated_at, next.paid_at, next.canceled_at, next.cancel_reason, ...outboxParams(messages), outboxChannel(SCHEMA)],
+  )
+  return rows[0]?.updated === 1
 }
 
 export const listOrders = async (db: Queryable, filter: {customerId?: string; status?: OrderStatus; limit: number}): Promise<Order[]> => {
@@ -91,26 +148,6 @@ export const insertOrder = async (client: pg.PoolClient, order: {id: string; cus
   return toOrder(rows[0]!, order.items)
 }
 
-/** Locks the order row until the transaction ends, so two transitions of one order never both win. */
-export const lockOrder = async (client: pg.PoolClient, id: string): Promise<{status: OrderStatus; version: number} | undefined> => {
-  const {rows} = await client.query<{status: OrderStatus; version: number}>(`SELECT status, version FROM "order".orders WHERE id = $1 FOR UPDATE`, [id])
-  return rows[0]
-}
-
-/** Applies a transition to a locked order; the version guard makes a lost lock fail loudly instead of overwriting. */
-export const updateStatus = async (client: pg.PoolClient, id: string, expectedVersion: number, to: OrderStatus, reason: string | null): Promise<Order> => {
-  const {rows} = await client.query<OrderRow>(
-    `UPDATE "order".orders SET status = $3, version = version + 1, updated_at = now(),
-       paid_at = CASE WHEN $3 = 'PAID' THEN now() ELSE paid_at END,
-       canceled_at = CASE WHEN $3 = 'CANCELED' THEN now() ELSE canceled_at END,
-       cancel_reason = CASE WHEN $3 = 'CANCELED' THEN $4 ELSE cancel_reason END
-     WHERE id = $1 AND version = $2 RETURNING ${COLUMNS}`,
-    [id, expectedVersion, to, reason],
-  )
-  if (!rows[0]) throw new Error(`order ${id} changed concurrently (expected version ${expectedVersion})`)
-  return (await withItems(client, rows))[0]!
-}
-
 /** Claims an Idempotency-Key for an order; false when another transaction already holds it (waits for it to end). */
 export const claimIdempotencyKey = async (client: pg.PoolClient, key: string, hash: string, orderId: string): Promise<boolean> => {
   const {rowCount} = await client.query(`INSERT INTO "order".idempotency_keys (key, request_hash, order_id) VALUES ($1, $2, $3) ON CONFLICT (key) DO NOTHING`, [key, hash, orderId])
@@ -128,7 +165,7 @@ export const lockOrders = async (client: pg.PoolClient, ids: string[]): Promise<
   return new Map(rows.map((r) => [r.id, {status: r.status, version: r.version}]))
 }
 
-/** Applies transitions to locked orders in one statement (one per order), version-guarded as updateStatus. */
+/** Applies transitions to locked orders in one statement (one per order); a version that moved meanwhile fails loudly instead of overwriting. */
 export const updateStatuses = async (client: pg.PoolClient, changes: {id: string; expectedVersion: number; to: OrderStatus; reason: string | null}[]): Promise<Order[]> => {
   if (changes.length === 0) return []
   const {rows} = await client.query<OrderRow>(

@@ -80,6 +80,11 @@ export const createOrderService = (deps: {pool: pg.Pool; lookups: Lookups; ns: N
       const items: OrderItem[] = lines.map((l) => ({product_id: l.product_id, quantity: l.quantity, unit_price_cents: prices.get(l.product_id)!}))
       const total = items.reduce((sum, i) => sum + i.quantity * i.unit_price_cents, 0)
       if (!Number.isSafeInteger(total)) throw unprocessable('items: the order total is too large', {field: 'items'})
+      if (!key) {
+        const order = repo.newOrder({id: randomUUID(), customer_id: input.customer_id, total_cents: total, items})
+        await repo.insertOrderWithEvents(pool, order, orderEvents(order, ns))
+        return {order, replayed: false}
+      }
       try {
         const order = await withTransaction(pool, async (client) => {
           const created = await repo.insertOrder(client, {id: randomUUID(), customer_id: input.customer_id, total_cents: total, items})
@@ -107,15 +112,26 @@ export const createOrderService = (deps: {pool: pg.Pool; lookups: Lookups; ns: N
 
     async transition(id, transition, reason) {
       if (!isUuid(id)) throw notFound('order', id)
-      return withTransaction(pool, async (client) => {
-        const current = await repo.lockOrder(client, id)
+      // Read, decide, then write only if the order is still at the version read (one statement with
+      // its events); a concurrent change makes the write miss, and the decision is taken again.
+      for (let attempt = 0; attempt < 5; attempt++) {
+        const current = await repo.findOrder(pool, id)
         if (!current) throw notFound('order', id)
         const to = nextStatus(transition, current.status)
         if (!to) throw transitionConflict(id, transition, current.status)
-        const order = await repo.updateStatus(client, id, current.version, to, reason ?? null)
-        await appendOutbox(client, repo.SCHEMA, orderEvents(order, ns))
-        return order
-      })
+        const now = new Date().toISOString()
+        const next: repo.Order = {
+          ...current,
+          status: to,
+          version: current.version + 1,
+          updated_at: now,
+          paid_at: to === 'PAID' ? now : current.paid_at,
+          canceled_at: to === 'CANCELED' ? now : current.canceled_at,
+          cancel_reason: to === 'CANCELED' ? (reason ?? null) : current.cancel_reason,
+        }
+        if (await repo.updateOrderWithEvents(pool, next, current.version, orderEvents(next, ns))) return next
+      }
+      throw new HttpError(409, 'conflict', `order ${id} kept changing while it was being ${transition === 'pay' ? 'paid' : 'canceled'}; retry`)
     },
 
     async applyStockEvents(events) {

@@ -23,19 +23,29 @@ export interface OutboxMessage {
 export const kafkaMessage = (e: Envelope, ns: (name: string) => string = (n) => n): OutboxMessage => ({destination: 'kafka', topic: ns(e.type), key: e.aggregate_id, value: JSON.stringify(e), headers: envelopeHeaders(e)})
 
 /**
+ * The INSERT that writes messages to a component's outbox, for statements that do more in the
+ * same round trip (as a CTE); its five parameters start at `$first` and come from outboxParams.
+ */
+export const outboxInsert = (schema: string, first: number): string =>
+  `INSERT INTO "${schema}".outbox (destination, topic, message_key, payload, headers)
+   SELECT * FROM unnest($${first}::text[], $${first + 1}::text[], $${first + 2}::text[], $${first + 3}::text[], $${first + 4}::jsonb[])`
+
+export const outboxParams = (messages: OutboxMessage[]): unknown[] => [
+  messages.map((m) => m.destination),
+  messages.map((m) => m.topic),
+  messages.map((m) => m.key),
+  messages.map((m) => m.value),
+  messages.map((m) => JSON.stringify(m.headers)),
+]
+
+/**
  * Writes messages to the component's outbox in the caller's transaction and wakes the relay
  * (NOTIFY is delivered on commit, so the relay never sees uncommitted rows).
  */
 export const appendOutbox = async (client: pg.PoolClient, schema: string, messages: OutboxMessage[]): Promise<void> => {
   if (messages.length === 0) return
   // One round trip: the rows and the wake-up (NOTIFY is delivered on commit).
-  await client.query(
-    `WITH rows AS (
-       INSERT INTO "${schema}".outbox (destination, topic, message_key, payload, headers)
-       SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::jsonb[]))
-     SELECT pg_notify($6, '')`,
-    [messages.map((m) => m.destination), messages.map((m) => m.topic), messages.map((m) => m.key), messages.map((m) => m.value), messages.map((m) => JSON.stringify(m.headers)), outboxChannel(schema)],
-  )
+  await client.query(`WITH rows AS (${outboxInsert(schema, 1)}) SELECT pg_notify($6, '')`, [...outboxParams(messages), outboxChannel(schema)])
 }
 
 export interface RelayDeps {
@@ -81,11 +91,24 @@ export const startOutboxRelay = (deps: RelayDeps, signal: AbortSignal): Relay =>
   // be lost (it would leave new rows waiting for the fallback poll).
   let notified = false
 
+  // Published but not yet marked: marked by the next batch's query (one round trip per batch
+  // under load), or on its own before the relay waits or stops.
+  let unmarked: string[] = []
+  const markDone = async (client: pg.Client): Promise<void> => {
+    if (unmarked.length === 0) return
+    await client.query(`UPDATE "${deps.schema}".outbox SET published_at = now() WHERE id = ANY($1::bigint[])`, [unmarked])
+    unmarked = []
+  }
+
   const publishBatch = async (client: pg.Client): Promise<number> => {
+    // The SELECT runs on the statement's snapshot, which does not show the UPDATE: it leaves those rows out itself.
     const {rows} = await client.query<Row>(
-      `SELECT id, destination, topic, message_key, payload, headers FROM "${deps.schema}".outbox WHERE published_at IS NULL ORDER BY id LIMIT $1`,
-      [batchSize],
+      `WITH marked AS (UPDATE "${deps.schema}".outbox SET published_at = now() WHERE id = ANY($2::bigint[]))
+       SELECT id, destination, topic, message_key, payload, headers FROM "${deps.schema}".outbox
+       WHERE published_at IS NULL AND id <> ALL($2::bigint[]) ORDER BY id LIMIT $1`,
+      [batchSize, unmarked],
     )
+    unmarked = []
     if (rows.length === 0) return 0
     const kafkaRows = rows.filter((r) => r.destination === 'kafka')
     if (kafkaRows.length > 0) {
@@ -106,7 +129,7 @@ export const startOutboxRelay = (deps: RelayDeps, signal: AbortSignal): Relay =>
         }),
       )
     }
-    await client.query(`UPDATE "${deps.schema}".outbox SET published_at = now() WHERE id = ANY($1::bigint[])`, [rows.map((r) => r.id)])
+    unmarked = rows.map((r) => r.id)
     deps.onPublished?.(rows.length)
     return rows.length
   }
@@ -134,6 +157,7 @@ export const startOutboxRelay = (deps: RelayDeps, signal: AbortSignal): Relay =>
         notified = false
         const n = await publishBatch(client)
         if (n === batchSize || notified) continue
+        await markDone(client)
         await new Promise<void>((resolve) => {
           const timer = setTimeout(done, pollMs)
           function done() {
@@ -146,6 +170,7 @@ export const startOutboxRelay = (deps: RelayDeps, signal: AbortSignal): Relay =>
           signal.addEventListener('abort', done, {once: true})
         })
       }
+      await markDone(client)
     } finally {
       isActive = false
       await client.end().catch(() => {})
