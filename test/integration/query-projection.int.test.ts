@@ -5,6 +5,8 @@ import {MongoClient} from 'mongodb'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
 import {createQueryRunner} from '../../services/query/index.js'
+import {projectBatch} from '../../services/query/projector.js'
+import {views} from '../../services/query/views.js'
 import {type Envelope, envelopeHeaders, newEnvelope} from '../../services/shared/envelope.js'
 import type {CustomerData, OrderData, OrderStatus, ProductData} from '../../services/shared/events.js'
 import {dlqOf} from '../../src/infra/topology/spec.js'
@@ -138,6 +140,52 @@ describe('query projections (order, duplicates, reordering, late names, poison)'
     // A later rename reaches the order too.
     await send(customerEvent(2, {id: cid, name: 'Larry Renamed', email: 'larry@x.test'}))
     await eventually(async () => (await getOrder(oid)).body.customer.name === 'Larry Renamed', {what: 'rename propagated'})
+  })
+
+  it('one batch holding events out of order, duplicates and names arriving in it applies like one at a time', async () => {
+    // projectBatch directly, on a database of its own: what a consumed batch does, with no consumer timing.
+    const v = views(mongo.db(p.ns('batch_direct')))
+    const [cid, pid, oid, other] = [randomUUID(), randomUUID(), randomUUID(), randomUUID()]
+    const items = [{product_id: pid, quantity: 3, unit_price_cents: 250}]
+    const base = {id: oid, customer_id: cid, items}
+    const paid = orderEvent(3, 'PAID', base)
+    const batch = [
+      paid,
+      orderEvent(1, 'PENDING', base),
+      customerEvent(1, {id: cid, name: 'Batch Bea', email: 'bea@x.test'}),
+      orderEvent(2, 'RESERVED', base),
+      paid, // a duplicate within the batch
+      productEvent(2, {id: pid, sku: 'B-2', name: 'Two', stock: 7}),
+      productEvent(1, {id: pid, sku: 'B-1', name: 'One', stock: 9}), // older than the one before it
+      orderEvent(1, 'PENDING', {id: other, customer_id: cid, items}),
+    ]
+    const outcomes = await projectBatch(v, batch)
+    expect(outcomes).toEqual(['applied', 'stale', 'applied', 'stale', 'stale', 'applied', 'stale', 'applied'])
+    const order = await v.orders.findOne({_id: oid})
+    expect(order).toMatchObject({status: 'PAID', version: 3, customer: {id: cid, name: 'Batch Bea', email: 'bea@x.test'}})
+    expect(order!.items).toMatchObject([{product_id: pid, sku: 'B-2', name: 'Two', quantity: 3}])
+    expect(await v.products.findOne({_id: pid})).toMatchObject({version: 2, stock: 7, sku: 'B-2'})
+    expect((await v.orders.findOne({_id: other}))!.customer.name).toBe('Batch Bea')
+    // Applying the same batch again changes nothing.
+    expect(await projectBatch(v, batch)).toEqual(batch.map(() => 'stale'))
+    // A stock-only change leaves the copied names alone; a rename reaches both orders.
+    expect(await projectBatch(v, [productEvent(3, {id: pid, sku: 'B-2', name: 'Two', stock: 6})])).toEqual(['applied'])
+    expect(await v.products.findOne({_id: pid})).toMatchObject({version: 3, stock: 6, fill_version: 2, filled_version: 2})
+    await projectBatch(v, [customerEvent(2, {id: cid, name: 'Bea Renamed', email: 'bea@x.test'})])
+    expect((await v.orders.find({'customer.id': cid}).toArray()).map((o) => o.customer.name)).toEqual(['Bea Renamed', 'Bea Renamed'])
+  })
+
+  it('finishes a copy of names into orders that was interrupted (filled_version behind fill_version)', async () => {
+    const v = views(mongo.db(p.ns('batch_resume')))
+    const [cid, oid] = [randomUUID(), randomUUID()]
+    await projectBatch(v, [customerEvent(1, {id: cid, name: 'Old', email: 'o@x.test'}), orderEvent(1, 'PENDING', {id: oid, customer_id: cid, items: []})])
+    // As if the runner died after writing customers_view v2 but before copying the name into orders.
+    await v.customers.updateOne({_id: cid}, {$set: {name: 'New', version: 2, fill_version: 2}})
+    expect((await v.orders.findOne({_id: oid}))!.customer.name).toBe('Old')
+    // The redelivered event is stale for the view, yet completes the copy.
+    expect(await projectBatch(v, [customerEvent(2, {id: cid, name: 'New', email: 'o@x.test'})])).toEqual(['stale'])
+    expect((await v.orders.findOne({_id: oid}))!.customer.name).toBe('New')
+    expect(await v.customers.findOne({_id: cid})).toMatchObject({fill_version: 2, filled_version: 2})
   })
 
   it('dead-letters a poison message with its headers and keeps applying the next events', async () => {
