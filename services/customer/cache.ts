@@ -14,7 +14,7 @@ export interface CustomerCache {
   /** Fill after a miss only if nothing newer was written meanwhile. */
   fill(customer: CustomerData): Promise<void>
   /** Invalidation after every change; throws when Redis cannot confirm it. */
-  drop(id: string): Promise<void>
+  drop(...ids: string[]): Promise<void>
 }
 
 export const createCustomerCache = (redis: Redis, ns: Namespace, logger: Logger): CustomerCache => {
@@ -44,8 +44,8 @@ export const createCustomerCache = (redis: Redis, ns: Namespace, logger: Logger)
         logger.warn('customer.cache_write_failed', {id: customer.id, error: (error as Error).message})
       }
     },
-    async drop(id) {
-      await redis.del(key(id))
+    async drop(...ids) {
+      if (ids.length > 0) await redis.del(...ids.map(key))
     },
   }
 }

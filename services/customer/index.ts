@@ -3,7 +3,7 @@ import {defineComponent, startRelay} from '../shared/component.js'
 import {startRabbitConsumer} from '../shared/rabbit-consumer.js'
 import {createCustomerCache} from './cache.js'
 import {SCHEMA} from './domain.js'
-import {handleOrderCreated, ORDER_EVENTS_QUEUE} from './order-events.js'
+import {handleOrdersCreated, ORDER_EVENTS_QUEUE} from './order-events.js'
 import {customerRoutes} from './routes.js'
 import {createCustomerService} from './service.js'
 
@@ -18,7 +18,7 @@ export const createCustomerRunner = (): Runner =>
       {
         conn: kit.rabbit,
         queue,
-        handle: handleOrderCreated({pool: kit.pool, cache, ns: ctx.ns, logger: ctx.logger, feed: kit.feed}),
+        handleBatch: handleOrdersCreated({pool: kit.pool, cache, ns: ctx.ns, logger: ctx.logger, feed: kit.feed}),
         backoffMs: [...ctx.config.retryBackoffMs],
         logger: ctx.logger,
         stats: kit.counters,

@@ -3,13 +3,14 @@ import type pg from 'pg'
 
 import type {Namespace} from '../../src/infra/topology/spec.js'
 import type {Logger} from '../../src/lib/logger.js'
-import {markProcessed, withTransaction} from '../shared/db.js'
+import {markProcessedMany, withTransaction} from '../shared/db.js'
+import {appendOutbox} from '../shared/outbox.js'
 import {PoisonMessageError} from '../shared/errors.js'
 import type {OrderCreatedMessage} from '../shared/events.js'
 import type {CustomerCache} from './cache.js'
 import {isUuid, SCHEMA} from './domain.js'
-import {incrementOrdersCount} from './repository.js'
-import {emitCustomerEvent} from './service.js'
+import {addOrders} from './repository.js'
+import {customerEvent} from './service.js'
 
 /** The RabbitMQ queue (before namespacing) and the idempotency ledger's consumer name. */
 export const ORDER_EVENTS_QUEUE = 'customer.order-events'
@@ -42,24 +43,26 @@ export interface OrderEventsDeps {
 }
 
 /**
- * One more order for the customer, exactly once per order id: the ledger entry, the increment and
- * the customer.updated event commit together; the cache key goes after the commit (also on a
+ * One more order for each customer, exactly once per order id, a batch at a time: the ledger
+ * entries, the increments (one per customer, however many of its orders the batch holds) and one
+ * customer.updated per customer commit together; the cache keys go after the commit (also on a
  * redelivery, in case the first attempt failed between the commit and the delete).
  */
-export const handleOrderCreated = (deps: OrderEventsDeps) => async (msg: amqp.ConsumeMessage): Promise<void> => {
-  const {data} = parseOrderCreated(msg.content)
-  const outcome = await withTransaction(deps.pool, async (client) => {
-    if (!(await markProcessed(client, SCHEMA, CONSUMER, data.order_id))) return 'duplicate' as const
-    const row = await incrementOrdersCount(client, data.customer_id)
-    if (!row) return 'unknown_customer' as const
-    await emitCustomerEvent(client, deps.ns, 'customer.updated', row)
-    return 'counted' as const
+export const handleOrdersCreated = (deps: OrderEventsDeps) => async (msgs: amqp.ConsumeMessage[]): Promise<void> => {
+  const orders = msgs.map((m) => parseOrderCreated(m.content).data)
+  const {fresh, known} = await withTransaction(deps.pool, async (client) => {
+    const fresh = await markProcessedMany(client, SCHEMA, CONSUMER, orders.map((o) => o.order_id))
+    const counts = new Map<string, number>()
+    for (const o of orders) if (fresh.has(o.order_id)) counts.set(o.customer_id, (counts.get(o.customer_id) ?? 0) + 1)
+    const rows = counts.size > 0 ? await addOrders(client, counts) : []
+    await appendOutbox(client, SCHEMA, rows.map((row) => customerEvent(deps.ns, 'customer.updated', row)))
+    return {fresh, known: new Set(rows.map((r) => r.id))}
   })
-  if (outcome === 'unknown_customer') {
-    deps.logger.warn('customer.order_for_unknown_customer', {order_id: data.order_id, customer_id: data.customer_id})
-  } else {
-    await deps.cache.drop(data.customer_id)
+  const outcome = (o: (typeof orders)[number]) => (!fresh.has(o.order_id) ? 'duplicate' : known.has(o.customer_id) ? 'counted' : 'unknown_customer')
+  for (const o of orders) {
+    if (outcome(o) === 'unknown_customer') deps.logger.warn('customer.order_for_unknown_customer', {order_id: o.order_id, customer_id: o.customer_id})
+    if (outcome(o) === 'duplicate') deps.logger.debug('customer.order_already_counted', {order_id: o.order_id})
   }
-  if (outcome === 'duplicate') deps.logger.debug('customer.order_already_counted', {order_id: data.order_id})
-  deps.feed({type: 'order.created', id: data.order_id, outcome: 'handled', detail: outcome})
+  await deps.cache.drop(...new Set(orders.filter((o) => outcome(o) !== 'unknown_customer').map((o) => o.customer_id)))
+  for (const o of orders) deps.feed({type: 'order.created', id: o.order_id, outcome: 'handled', detail: outcome(o)})
 }

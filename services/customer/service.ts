@@ -5,7 +5,7 @@ import {withTransaction} from '../shared/db.js'
 import {newEnvelope} from '../shared/envelope.js'
 import {notFound} from '../shared/errors.js'
 import type {CustomerData} from '../shared/events.js'
-import {appendOutbox, kafkaMessage} from '../shared/outbox.js'
+import {appendOutbox, kafkaMessage, type OutboxMessage} from '../shared/outbox.js'
 import type {CustomerCache} from './cache.js'
 import {type CustomerChanges, type CustomerRow, isUuid, type NewCustomer, normalize, SCHEMA, toCustomer} from './domain.js'
 import {findCustomer, insertCustomer, listCustomers, updateCustomer} from './repository.js'
@@ -17,9 +17,12 @@ export interface CustomerServiceDeps {
 }
 
 /** Writes `customer.created` / `customer.updated` (full state, row version) in the caller's transaction. */
+/** The event of a customer that just changed: full state, the row's version, key = customer id. */
+export const customerEvent = (ns: Namespace, type: 'customer.created' | 'customer.updated', row: CustomerRow): OutboxMessage =>
+  kafkaMessage(newEnvelope(type, row.id, row.version, {...toCustomer(row)}), ns)
+
 export const emitCustomerEvent = async (client: pg.PoolClient, ns: Namespace, type: 'customer.created' | 'customer.updated', row: CustomerRow): Promise<void> => {
-  const envelope = newEnvelope(type, row.id, row.version, {...toCustomer(row)})
-  await appendOutbox(client, SCHEMA, [kafkaMessage(envelope, ns)])
+  await appendOutbox(client, SCHEMA, [customerEvent(ns, type, row)])
 }
 
 export const createCustomerService = ({pool, cache, ns}: CustomerServiceDeps) => ({

@@ -249,6 +249,27 @@ describe('customer component (PLATFORM.md §3.1)', () => {
       ])
     })
 
+    it('a burst is counted in batches: exact counts, duplicates once, the poison message alone dead-lettered', async () => {
+      const cs = [await newCustomer('B1'), await newCustomer('B2'), await newCustomer('B3')]
+      const dlq = p.ns('customer.order-events.dlq')
+      const dlqBefore = (await ch.checkQueue(dlq)).messageCount
+      const before = counters().handled + counters().deadLettered
+      const bodies = cs.flatMap((c) => Array.from({length: 20}, () => orderCreated(randomUUID(), c.id)))
+      const burst: string[] = bodies.map((b) => JSON.stringify(b))
+      burst.splice(30, 0, 'poison in the middle')
+      burst.push(...bodies.slice(0, 5).map((b) => JSON.stringify(b))) // five redeliveries
+      for (const body of burst) ch.publish(p.ns('events'), 'order.created', Buffer.from(body), {persistent: true})
+      await ch.waitForConfirms()
+      await eventually(async () => counters().handled + counters().deadLettered >= before + burst.length, {what: 'burst consumed'})
+      for (const c of cs) expect((await http(p.url, 'GET', `/customers/${c.id}`)).body.orders_count).toBe(20)
+      expect((await ch.checkQueue(dlq)).messageCount).toBe(dlqBefore + 1)
+      const last = await eventually(async () => {
+        const latest = cs.map((c) => collector.seen.filter((x) => x.topic === p.ns('customer.updated') && x.message.key?.toString() === c.id).map((x) => json(x.message)).at(-1))
+        return latest.every((e) => e?.data.orders_count === 20) && latest
+      }, {what: 'customer.updated with the final counts'})
+      expect(last.map((e) => e!.data.orders_count)).toEqual([20, 20, 20])
+    })
+
     it('acks an order of an unknown customer without dead-lettering it', async () => {
       const dlq = p.ns('customer.order-events.dlq')
       const dlqBefore = (await ch.checkQueue(dlq)).messageCount
