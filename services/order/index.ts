@@ -24,7 +24,7 @@ export const createOrderRunner = (): Runner =>
     return {
       routes: (app) => {
         orderRoutes(app, service)
-        basketRoutes(app, {store, service, logger: kit.logger})
+        basketRoutes(app, {store, service, lookups, logger: kit.logger})
       },
       tasks: [consumer.stopped, relay.stopped.finally(() => publisher.close())],
       info: () => ({outboxRelayActive: relay.active()}),

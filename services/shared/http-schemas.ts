@@ -7,6 +7,11 @@ export const idParamsSchema = {
 
 export const DEFAULT_LIMIT = 50
 export const MAX_LIMIT = 500
+/**
+ * Past this an offset is a 400 naming the field: JSON numbers lose integer precision beyond 2^53,
+ * and PostgreSQL's OFFSET stops at 2^63 (a bigger one used to reach it and answer 500).
+ */
+export const MAX_OFFSET = Number.MAX_SAFE_INTEGER
 
 /** `?limit=&offset=` of the CRUD lists (`{items, limit, offset, total}`). */
 export const listQuerySchema = {
@@ -14,6 +19,6 @@ export const listQuerySchema = {
   additionalProperties: false,
   properties: {
     limit: {type: 'integer', minimum: 1, maximum: MAX_LIMIT, default: DEFAULT_LIMIT},
-    offset: {type: 'integer', minimum: 0, default: 0},
+    offset: {type: 'integer', minimum: 0, maximum: MAX_OFFSET, default: 0},
   },
 } as const

@@ -31,6 +31,8 @@ export const ENV = {
   retryBackoff: 'MM_RETRY_BACKOFF',
   cacheDir: 'MM_CACHE_DIR',
   apiUrl: 'MM_API_URL',
+  /** mm up: runners not to start, comma-separated (the twin of the repeatable --exclude). */
+  exclude: 'MM_EXCLUDE',
   // Compose mode: where its published ports go, and the PostgreSQL password it sets.
   composePostgresPort: 'MM_POSTGRES_PORT',
   composeRedisPort: 'MM_REDIS_PORT',
@@ -69,6 +71,8 @@ const url = (protocols: string[]) =>
       },
       {message: `must be a URL starting with ${protocols.map((p) => p + '//').join(' or ')}`},
     )
+    // What `mm env` prints without --reveal: refuse it rather than fail authentication later.
+    .refine((v) => v === undefined || !/^[^/]*\/\/[^/@]*:\*{3,}@/.test(v), {message: 'has a masked password (***): print the real settings with mm env --reveal'})
 
 const schema = z.object({
   cwd: z.string(),
@@ -91,6 +95,10 @@ const schema = z.object({
   mongodbUrl: url(['mongodb:', 'mongodb+srv:']),
   httpHost: z.string().min(1),
   apiUrl: url(['http:', 'https:']),
+  exclude: z
+    .string()
+    .optional()
+    .transform((v) => (v ?? '').split(',').map((c) => c.trim()).filter(Boolean)),
   /** MM_*_PORT and MM_POSTGRES_PASSWORD as given, for the compose runtime (it validates ports). */
   compose: z.record(z.string(), z.string()).superRefine((env, ctx) => {
     for (const [name, value] of Object.entries(env)) {
@@ -110,7 +118,7 @@ const schema = z.object({
 })
 
 type Parsed = z.infer<typeof schema>
-export type Config = Readonly<Omit<Parsed, 'retryBackoffMs' | 'kafkaBrokers'> & {retryBackoffMs: readonly number[]; kafkaBrokers?: readonly string[]}>
+export type Config = Readonly<Omit<Parsed, 'retryBackoffMs' | 'kafkaBrokers' | 'exclude'> & {retryBackoffMs: readonly number[]; kafkaBrokers?: readonly string[]; exclude: readonly string[]}>
 
 export interface ConfigInput {
   /** Values from flags, already named by config key; undefined means "not given". */
@@ -120,7 +128,7 @@ export interface ConfigInput {
 }
 
 /** Settings that also have a command-line flag (the others are environment-only). */
-const FLAGGED = new Set<ConfigKey>(['dataDir', 'logLevel', 'infra', 'waitTimeout', 'httpPort'])
+const FLAGGED = new Set<ConfigKey>(['dataDir', 'logLevel', 'infra', 'waitTimeout', 'httpPort', 'exclude'])
 
 const DEFAULTS = {
   infra: 'auto',
@@ -168,6 +176,7 @@ export const loadConfig = (input: ConfigInput = {}): Config => {
     mongodbUrl: pick('mongodbUrl'),
     httpHost: pick('httpHost'),
     apiUrl: pick('apiUrl'),
+    exclude: pick('exclude'),
     compose: Object.fromEntries(COMPOSE_KEYS.flatMap((k) => {
       const v = pick(k)
       return v === undefined ? [] : [[ENV[k], String(v)]]
@@ -189,7 +198,7 @@ export const loadConfig = (input: ConfigInput = {}): Config => {
     throw new UsageError(`invalid configuration:\n  ${lines.join('\n  ')}`, 'fix the flag, the MM_* variable or .env')
   }
   const data = parsed.data
-  return Object.freeze({...data, retryBackoffMs: Object.freeze(data.retryBackoffMs), kafkaBrokers: data.kafkaBrokers && Object.freeze(data.kafkaBrokers)}) as Config
+  return Object.freeze({...data, retryBackoffMs: Object.freeze(data.retryBackoffMs), kafkaBrokers: data.kafkaBrokers && Object.freeze(data.kafkaBrokers), exclude: Object.freeze(data.exclude)}) as Config
 }
 
 /**

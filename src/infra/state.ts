@@ -27,6 +27,8 @@ const stateSchema = z.object({
       startedAt: z.string(),
       http: z.string().optional(),
       ready: z.boolean().default(false),
+      /** The runners `mm up [component…] [--exclude c]` asked for (absent: all five). */
+      selection: z.object({components: z.array(z.string()).default([]), excluded: z.array(z.string()).default([])}).optional(),
     })
     .optional(),
 })

@@ -5,6 +5,7 @@ import type {RuntimeKind, ServerStatus} from '../infra/types.js'
 import {errorMessage} from '../lib/errors.js'
 import type {Logger} from '../lib/logger.js'
 import {isAlive} from '../lib/proc.js'
+import {resolveSelection} from '../runtime/components.js'
 import type {RunnerReport} from '../runtime/supervisor.js'
 import {type Collector, createCollector, type PlatformSnapshot} from './collectors/index.js'
 
@@ -14,6 +15,8 @@ export interface PlatformStatus {
   servers: ServerStatus[]
   supervisor: {running: boolean; pid?: number; mode?: string; http?: string; error?: string}
   runners: RunnerReport[]
+  /** Runners that `mm up [component…] [--exclude c]` left out, and why (they do not count against health). */
+  notStarted?: {name: string; reason: string}[]
   /** Queues, consumer lag, DLQs, projections and aggregates (absent when no server answers). */
   platform?: PlatformSnapshot
 }
@@ -23,7 +26,7 @@ export const collectStatus = async (config: Config, logger: Logger, collector?: 
   const state = new StateStore(config.dataDir).read()
   const hasServers = state !== undefined && Object.keys(state.servers).length > 0
   if (!hasServers && config.infra !== 'external') {
-    return {runtime: 'none', healthy: false, servers: [], supervisor: {running: false}, runners: []}
+    return {runtime: 'none', healthy: false, servers: [], supervisor: {running: false}, runners: [], notStarted: []}
   }
   const runtime = await selectRuntime(config, logger, hasServers ? state!.runtime : config.infra)
   // One set of open connections serves the probes and the platform snapshot. `mm status` opens
@@ -36,6 +39,7 @@ export const collectStatus = async (config: Config, logger: Logger, collector?: 
     const healthy = servers.every((s) => s.healthy) && running && !supervisorError && runners.every((r) => r.state === 'ready')
     const platform = own && servers.some((s) => s.healthy) ? await own.collect() : undefined
     const sup = state?.supervisor
+    const notStarted = running && sup?.selection ? notStartedBy(sup.selection) : []
     return {
       platform,
       runtime: runtime.kind,
@@ -43,9 +47,18 @@ export const collectStatus = async (config: Config, logger: Logger, collector?: 
       servers,
       supervisor: {running, pid: running ? sup?.pid : undefined, mode: sup?.mode, http: running ? sup?.http : undefined, error: supervisorError ?? (sup && !running ? `supervisor ${sup.pid} is not running` : undefined)},
       runners,
+      notStarted,
     }
   } finally {
     if (own && own !== collector) await own.close()
+  }
+}
+
+const notStartedBy = (selection: {components: string[]; excluded: string[]}): {name: string; reason: string}[] => {
+  try {
+    return resolveSelection(selection).notStarted
+  } catch {
+    return [] // a selection recorded by another version of mm
   }
 }
 

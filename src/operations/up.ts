@@ -13,6 +13,7 @@ import type {Logger} from '../lib/logger.js'
 import {packageRoot} from '../lib/package-root.js'
 import {isAlive, sleep, stopProcess} from '../lib/proc.js'
 import {maskUrl} from '../lib/urls.js'
+import {buildRunners, resolveSelection, type Selection} from '../runtime/components.js'
 import {startPlatform, type PlatformHost} from '../runtime/host.js'
 import {acquireLock} from './lock.js'
 import {collectStatus, type PlatformStatus} from './status.js'
@@ -24,6 +25,8 @@ export interface UpOptions {
   detach: boolean
   signal: AbortSignal
   onProgress?: (e: ProgressEvent) => void
+  /** `mm up [component…] [--exclude c]`: which runners to start (default: all five). */
+  selection?: Selection
 }
 
 export interface UpResult {
@@ -33,6 +36,12 @@ export interface UpResult {
   started: ServerName[]
   endpoints: {name: string; url: string}[]
   status?: PlatformStatus
+  /** The runners this call started, or (already up) the ones running. */
+  runners: string[]
+  /** Runners left out by the selection, and why. */
+  notStarted: {name: string; reason: string}[]
+  /** Already up with other runners than the ones asked for: what to do to change them. */
+  note?: string
   /** Foreground only: the runners and gateway living in this process. */
   host?: PlatformHost
   infra?: InfraRuntime
@@ -58,6 +67,8 @@ export const endpointRows = (e: Endpoints, gateway?: string): {name: string; url
 export const up = async (opts: UpOptions): Promise<UpResult> => {
   const began = Date.now()
   const {config, logger} = opts
+  const selection: Selection = opts.selection ?? {components: [], excluded: []}
+  const {start, notStarted} = resolveSelection(selection) // usage errors before anything starts
   const store = new StateStore(config.dataDir)
   mkdirSync(join(config.dataDir, 'logs'), {recursive: true})
   const release = acquireLock(join(config.dataDir, 'up.lock'))
@@ -69,7 +80,10 @@ export const up = async (opts: UpOptions): Promise<UpResult> => {
       const status = await collectStatus(config, logger, 'none')
       if (status.healthy) {
         const endpoints = await infra.endpoints()
-        return {alreadyUp: true, runtime: infra.kind, durationMs: Date.now() - began, started: [], endpoints: endpoints ? endpointRows(endpoints, before.supervisor?.http) : [], status}
+        const running = status.runners.map((r) => r.name)
+        const same = running.length === start.length && start.every((n) => running.includes(n))
+        const note = same ? undefined : `runners already running: ${running.join(', ')}; they were not restarted for the selection asked (${start.join(', ')}): run mm down, then mm up again with it`
+        return {alreadyUp: true, runtime: infra.kind, durationMs: Date.now() - began, started: [], endpoints: endpoints ? endpointRows(endpoints, before.supervisor?.http) : [], status, runners: running, notStarted: status.notStarted ?? [], note}
       }
     }
     const result = await infra.up({signal: opts.signal, waitTimeoutMs: config.waitTimeoutMs, onProgress: opts.onProgress})
@@ -87,35 +101,38 @@ export const up = async (opts: UpOptions): Promise<UpResult> => {
     }
     if (supervisorAlive) {
       // The runners were already up; this call repaired the infrastructure under them.
-      return {alreadyUp: false, runtime: infra.kind, durationMs: Date.now() - began, started: result.started, endpoints: endpointRows(result.endpoints, before.supervisor?.http)}
+      const running = resolveSelection(before.supervisor?.selection ?? {components: [], excluded: []})
+      return {alreadyUp: false, runtime: infra.kind, durationMs: Date.now() - began, started: result.started, endpoints: endpointRows(result.endpoints, before.supervisor?.http), runners: running.start, notStarted: running.notStarted}
     }
     if (opts.detach) {
-      const http = await spawnSupervisor(config, store, opts.signal).catch(async (error) => {
+      const http = await spawnSupervisor(config, store, opts.signal, selection).catch(async (error) => {
         await rollback()
         throw error
       })
-      return {alreadyUp: false, runtime: infra.kind, durationMs: Date.now() - began, started: result.started, endpoints: endpointRows(result.endpoints, http)}
+      return {alreadyUp: false, runtime: infra.kind, durationMs: Date.now() - began, started: result.started, endpoints: endpointRows(result.endpoints, http), runners: start, notStarted}
     }
     let host: PlatformHost
     try {
-      host = await startPlatform({config, endpoints: result.endpoints, logger, infra: () => ({runtime: infra.kind})})
+      host = await startPlatform({config, endpoints: result.endpoints, logger, runners: await buildRunners(start), infra: () => ({runtime: infra.kind})})
     } catch (error) {
       await rollback()
       throw error
     }
-    store.update((s) => s && {...s, supervisor: {pid: process.pid, mode: 'foreground', startedAt: new Date().toISOString(), http: host.gateway.url, ready: true}})
-    return {alreadyUp: false, runtime: infra.kind, durationMs: Date.now() - began, started: result.started, endpoints: endpointRows(result.endpoints, host.gateway.url), host, infra}
+    store.update((s) => s && {...s, supervisor: {pid: process.pid, mode: 'foreground', startedAt: new Date().toISOString(), http: host.gateway.url, ready: true, selection}})
+    return {alreadyUp: false, runtime: infra.kind, durationMs: Date.now() - began, started: result.started, endpoints: endpointRows(result.endpoints, host.gateway.url), runners: start, notStarted, host, infra}
   } finally {
     release()
   }
 }
 
 /** Starts `mm supervise` in the background and waits until it reports ready (or dies). */
-const spawnSupervisor = async (config: Config, store: StateStore, signal: AbortSignal): Promise<string> => {
+const spawnSupervisor = async (config: Config, store: StateStore, signal: AbortSignal, selection: Selection): Promise<string> => {
   const logFile = join(config.dataDir, 'logs', SUPERVISOR_LOG)
   const fd = openSync(logFile, 'a')
   const offset = readFileSync(logFile).length
-  const child = spawn(process.execPath, [process.argv[1] ?? join(packageRoot(), 'bin', 'run.js'), 'supervise', '--data-dir', config.dataDir], {
+  // The selection travels as arguments; the supervisor records it in state.json for mm status.
+  const select = [...selection.components.flatMap((c) => ['--component', c]), ...selection.excluded.flatMap((c) => ['--exclude', c])]
+  const child = spawn(process.execPath, [process.argv[1] ?? join(packageRoot(), 'bin', 'run.js'), 'supervise', '--data-dir', config.dataDir, ...select], {
     cwd: config.cwd,
     detached: true,
     stdio: ['ignore', fd, fd],

@@ -1,3 +1,4 @@
+import {UsageError} from '../lib/errors.js'
 import type {Runner} from './runner.js'
 
 /** The components in start order (PLATFORM.md §3); each lives in services/<name>. */
@@ -24,3 +25,29 @@ export const loadRunner = async (name: ComponentName): Promise<Runner> => {
 }
 
 export const buildRunners = async (names: readonly ComponentName[] = COMPONENTS): Promise<Runner[]> => Promise.all(names.map(loadRunner))
+
+/** Which runners `mm up [component…] [--exclude c]` starts; all five servers start regardless. */
+export interface Selection {
+  /** Components named on the command line (empty: all). */
+  components: string[]
+  /** Components named by --exclude. */
+  excluded: string[]
+}
+
+/** Validates a selection; the runners it starts (in start order) and, for the others, why not. */
+export const resolveSelection = (sel: Selection): {start: ComponentName[]; notStarted: {name: ComponentName; reason: string}[]} => {
+  const unknown = [...sel.components, ...sel.excluded].filter((n) => !(COMPONENTS as readonly string[]).includes(n))
+  if (unknown.length > 0) {
+    const names = [...new Set(unknown)]
+    throw new UsageError(`unknown component${names.length > 1 ? 's' : ''} ${names.map((n) => `"${n}"`).join(', ')}; valid names: ${COMPONENTS.join(', ')}`, 'e.g. mm up customer product, or mm up --exclude ingest')
+  }
+  const start: ComponentName[] = []
+  const notStarted: {name: ComponentName; reason: string}[] = []
+  for (const name of COMPONENTS) {
+    if (sel.excluded.includes(name)) notStarted.push({name, reason: `excluded by mm up --exclude ${name}`})
+    else if (sel.components.length > 0 && !sel.components.includes(name)) notStarted.push({name, reason: `not selected by mm up ${sel.components.join(' ')}`})
+    else start.push(name)
+  }
+  if (start.length === 0) throw new UsageError('that selection leaves no runner to start', `choose among ${COMPONENTS.join(', ')}`)
+  return {start, notStarted}
+}

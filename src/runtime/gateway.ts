@@ -30,6 +30,18 @@ export const startGateway = async (opts: {host: string; port: number; logger: Lo
     const details = error.validation ?? error.details
     void reply.status(status).send({error: {code, message: status >= 500 ? 'internal error' : error.message, ...(details === undefined ? {} : {details})}})
   })
+  // A body-less action (POST /orders/:id/pay) sent with `content-type: application/json` and no
+  // body is no body at all, not a 400; malformed JSON stays a 400 (Fastify's own parser, with its
+  // prototype-poisoning protection, parses everything else).
+  const parseJson = app.getDefaultJsonParser('error', 'error')
+  app.removeContentTypeParser('application/json')
+  app.addContentTypeParser('application/json', {parseAs: 'string'}, (req, body, done) => {
+    if (body === '') {
+      done(null, undefined)
+      return
+    }
+    parseJson(req, body as string, done)
+  })
   app.setNotFoundHandler((req, reply) => {
     void reply.status(404).send({error: {code: 'not_found', message: `no route for ${req.method} ${req.url.split('?')[0]}`}})
   })

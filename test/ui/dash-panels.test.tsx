@@ -70,7 +70,8 @@ describe('Dashboard panels', () => {
     expect(f).toMatch(/write\s+3\s+5\s+11\s+2\b/)
     expect(f).toMatch(/read\s+3\s+5\s+11\s+2\b/)
     expect(f).toContain('lag 0.4s · no drift · views 21/8/6')
-    expect(f).toMatch(/0a1b2c3d PAID\s+2500¢ Ada Lovelace/)
+    expect(f).toMatch(/0a1b2c3d PAID\s+R\$ 25,00 Ada Lovelace/)
+    expect(f).not.toContain("¢")
 
     // Aggregates: pending keys, last and next flush, top aggregates with exact amounts.
     expect(f).toMatch(/last flush 5m0\ds ago \(40 keys\) · next in 2\ds/)

@@ -98,6 +98,13 @@ describe('renderStatus', () => {
     expect(rowOf(text, 'topology').split(/\s+/)).toEqual(['topology', 'ready', '-', '0', '0', '0', '0'])
   })
 
+  it('lists the runners that were not started, and why', () => {
+    const text = renderStatus({...healthy(), notStarted: [{name: 'order', reason: 'not selected by mm up ingest topology'}, {name: 'query', reason: 'excluded by mm up --exclude query'}]})
+    expect(rowOf(text, 'order')).toMatch(/^order\s+not started: not selected by mm up ingest topology$/)
+    expect(rowOf(text, 'query')).toMatch(/^query\s+not started: excluded by mm up --exclude query$/)
+    expect(text.trimEnd().split('\n').at(-1)).toBe('platform healthy')
+  })
+
   it('aligns the columns of the server table', () => {
     const lines = renderStatus(healthy()).split('\n').slice(0, 6)
     const urlColumn = lines[0]!.indexOf('URL')
@@ -187,6 +194,8 @@ describe('renderUp', () => {
     durationMs: 42_000,
     started: ['postgres', 'redis'],
     endpoints: endpointRows(endpoints, 'http://127.0.0.1:8080'),
+    runners: ['customer', 'product', 'order', 'query', 'ingest'],
+    notStarted: [],
     ...over,
   })
 
@@ -216,6 +225,16 @@ describe('renderUp', () => {
 
   it('says the infrastructure was already running when nothing was started', () => {
     expect(renderUp(up({started: [], durationMs: 1500})).split('\n').at(-1)).toBe('✓ platform up (native) in 1.5s: infrastructure already running')
+  })
+
+  it('names the runners a selection left out, and why', () => {
+    const text = renderUp(up({runners: ['customer', 'product'], notStarted: [{name: 'order', reason: 'not selected by mm up customer product'}, {name: 'ingest', reason: 'excluded by mm up --exclude ingest'}]}))
+    expect(text.split('\n').at(-1)).toBe('  runners customer, product; not started: order (not selected by mm up customer product), ingest (excluded by mm up --exclude ingest)')
+  })
+
+  it('already up with other runners than asked for: says which run and how to change them', () => {
+    const text = renderUp(up({alreadyUp: true, status: healthy(), runners: ['ingest'], note: 'runners already running: ingest; they were not restarted'}))
+    expect(text.startsWith('Already up (native).\n! runners already running: ingest; they were not restarted\n\n')).toBe(true)
   })
 })
 

@@ -3,6 +3,7 @@ import {Text} from 'ink'
 import type {FeedEntry} from '../../../services/shared/events-feed.js'
 import {formatDuration} from '../../lib/duration.js'
 import type {PlatformSnapshot} from '../../operations/collectors/index.js'
+import {formatMoney} from '../money.js'
 import type {FeedState} from './use-feed.js'
 import {Panel, Row} from './panel.js'
 
@@ -31,7 +32,7 @@ export const ProjectionsPanel = ({snapshot, focused, width, unavailable}: {snaps
       </Text>
       {p.read.latestOrders.map((o) => (
         <Text key={o.id} wrap="truncate" dimColor>
-          {o.id.slice(0, 8)} {o.status.padEnd(8)} {String(o.total_cents).padStart(7)}¢ {o.customer?.name ?? '?'}
+          {o.id.slice(0, 8)} {o.status.padEnd(8)} {formatMoney(o.total_cents).padStart(12)} {o.customer?.name ?? '?'}
         </Text>
       ))}
     </Panel>

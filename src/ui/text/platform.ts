@@ -29,21 +29,28 @@ export const renderStatus = (s: PlatformStatus): string => {
   const sup = s.supervisor.running
     ? `${mark(!s.supervisor.error)} supervisor pid ${s.supervisor.pid} (${s.supervisor.mode}), gateway ${s.supervisor.http}${s.supervisor.error ? ` — ${s.supervisor.error}` : ''}`
     : `${mark(false)} runners not running${s.supervisor.error ? ` (${s.supervisor.error})` : ''}: start them with mm up`
+  const skipped = s.notStarted ?? []
+  const nameWidth = Math.max('RUNNER'.length, ...s.runners.map((r) => r.name.length), ...skipped.map((n) => n.name.length))
   const runners = s.runners.length
     ? '\n' +
       table(
-        ['RUNNER', 'STATE', 'UPTIME', 'HANDLED', 'FAILED', 'DLQ', 'HTTP'],
+        ['RUNNER'.padEnd(nameWidth), 'STATE', 'UPTIME', 'HANDLED', 'FAILED', 'DLQ', 'HTTP'],
         s.runners.map((r) => [r.name, r.state, r.uptimeSeconds === undefined ? '-' : formatDuration(r.uptimeSeconds * 1000), String(r.counters.handled), String(r.counters.failed), String(r.counters.deadLettered), String(r.counters.httpRequests)]),
-      )
+      ) +
+      skipped.map((n) => `\n${n.name.padEnd(nameWidth)}  ${style.dim(`not started: ${n.reason}`)}`).join('')
     : ''
   const platform = s.platform ? `\n\n${renderSnapshot(s.platform)}` : ''
   return `${servers}\n\n${sup}${runners}${platform}\n\n${s.healthy ? style.green('platform healthy') : style.red('platform unhealthy')}`
 }
 
 export const renderUp = (r: UpResult): string => {
-  if (r.alreadyUp) return `Already up (${r.runtime}).\n\n${r.status ? renderStatus(r.status) : renderEndpoints(r.endpoints)}`
+  if (r.alreadyUp) {
+    const note = r.note ? `\n${style.yellow('!')} ${r.note}` : ''
+    return `Already up (${r.runtime}).${note}\n\n${r.status ? renderStatus(r.status) : renderEndpoints(r.endpoints)}`
+  }
   const started = r.started.length ? `started ${r.started.join(', ')}` : 'infrastructure already running'
-  return `${renderEndpoints(r.endpoints)}\n\n${style.green('✓')} platform up (${r.runtime}) in ${formatDuration(r.durationMs)}: ${started}`
+  const skipped = r.notStarted.length ? `\n  runners ${r.runners.join(', ')}; not started: ${r.notStarted.map((n) => `${n.name} (${n.reason})`).join(', ')}` : ''
+  return `${renderEndpoints(r.endpoints)}\n\n${style.green('✓')} platform up (${r.runtime}) in ${formatDuration(r.durationMs)}: ${started}${skipped}`
 }
 
 export const renderDown = (r: DownResult): string => {
