@@ -37,6 +37,14 @@
  *   (sendOffsets), with a fixed transactional id per DLQ. A crash or Ctrl-C replays-and-commits
  *   a batch completely or not at all; the next replay's InitProducerId aborts whatever a crashed
  *   one left open (read_committed consumers never see it) and fences a replay still running.
+ * - Visible before counted: Kafka answers a commit (EndTxn) before it has written the commit
+ *   markers, so for a moment the group's offsets read back the old position (kafkajs has no
+ *   OffsetFetch require_stable) and read_committed readers stop before the replayed records. After
+ *   each commit a replay (and a purge) polls until the group's offsets and the last stable offsets
+ *   of the partitions it wrote show the transaction (deadline 30 s, then an error saying it did
+ *   commit); only then does the batch count. So `list` right after a replay is exact, the next
+ *   replay starts after it, and consumers already see it. A `list` run while a replay is under
+ *   way may still count the batch being committed.
  * - RabbitMQ: publish `mandatory` on a confirm channel, ack the DLQ messages only after the
  *   broker confirmed (and did not return) the republish. Honest limit: an interruption between
  *   the confirm and the ack leaves that message in the DLQ too, so a later replay may deliver it

@@ -1,10 +1,11 @@
-import type {Admin, Kafka, KafkaMessage, Message, Producer, Transaction} from 'kafkajs'
+import type {Admin, Kafka, KafkaMessage, Message, Producer, RecordMetadata, Transaction} from 'kafkajs'
 
 import type {Namespace} from '../../infra/topology/spec.js'
 import {errorMessage, MmError, UserError} from '../../lib/errors.js'
 import type {Logger} from '../../lib/logger.js'
 import {type DlqEntry, replayGroupOf, transactionalIdOf} from './catalog.js'
 import {kafkaRanges, type KafkaRange, readRanges} from './kafka-read.js'
+import {waitVisible} from './kafka-visible.js'
 import {headerText, kafkaOriginal, replayCountOf, REPLAY_COUNT_HEADER, withReplayCount} from './messages.js'
 import {batchSizeFor, createRateLimiter} from './rate.js'
 import type {ReplayCounts, ReplayOptions} from './types.js'
@@ -55,7 +56,9 @@ const bounded = (ranges: KafkaRange[], ends: Map<number, bigint>): KafkaRange[] 
  * The replayed messages and the replay group's new offset go in one transaction per batch, so a
  * crash or Ctrl-C replays-and-commits both or neither. Messages at --max-replays are appended
  * again to the end of their DLQ partition in the same transaction (they stay visible to list/show;
- * the snapshot keeps this run from seeing them again).
+ * the snapshot keeps this run from seeing them again). A batch counts (onProgress, the result)
+ * only once Kafka shows its commit (waitVisible): when this returns, list/show and the next replay
+ * start after it, and read_committed consumers see its messages.
  */
 export const replayKafka = async (ctx: KafkaCtx, ends: Map<number, bigint>, opts: ReplayOptions): Promise<ReplayCounts> => {
   const counts: ReplayCounts = {replayed: 0, skipped: 0, destinations: {}, interrupted: false}
@@ -93,8 +96,9 @@ export const replayKafka = async (ctx: KafkaCtx, ends: Map<number, bigint>, opts
           if (chunk.length === 0 && position <= committed.get(b.partition)!) return
           const txn = open ?? (await producer.transaction())
           open = undefined
+          let written: RecordMetadata[] = []
           try {
-            if (chunk.length > 0) await txn.sendBatch({acks: -1, topicMessages: byTopic(chunk)})
+            if (chunk.length > 0) written = await txn.sendBatch({acks: -1, topicMessages: byTopic(chunk)})
             await txn.sendOffsets({consumerGroupId: group, topics: [{topic: ctx.entry.name, partitions: [{partition: b.partition, offset: position.toString()}]}]})
             await txn.commit()
           } catch (error) {
@@ -105,6 +109,8 @@ export const replayKafka = async (ctx: KafkaCtx, ends: Map<number, bigint>, opts
           counts.replayed += pending.replayed
           counts.skipped += pending.skipped
           for (const [d, n] of Object.entries(pending.destinations)) counts.destinations[d] = (counts.destinations[d] ?? 0) + n
+          // Reported (and returned) only once Kafka shows it: the commit markers come after commit().
+          await waitVisible(ctx.admin, {group, dlq: ctx.entry.name, offsets: new Map([[b.partition, position]]), written}, {onPoll: b.heartbeat})
           chunk = []
           pending = {replayed: 0, skipped: 0, destinations: {}}
           chunkStarted = Date.now()
@@ -165,16 +171,17 @@ const byTopic = (chunk: {topic: string; message: Message}[]) => {
  * Purge = move the replay group's committed offsets to the snapshot end in one transaction (so
  * it also fences a running replay). The records stay on disk until retention removes them, so an
  * operator can still rewind the group with kafka-consumer-groups.sh --reset-offsets if needed.
- * Returns the partitions whose offsets moved (start = where they were).
+ * Returns, once Kafka shows the new offsets, the partitions whose offsets moved (start = where they were).
  */
 export const purgeKafka = async (ctx: KafkaCtx, ends: Map<number, bigint>): Promise<KafkaRange[]> => {
   const {producer, first} = await openTransactional(ctx)
+  const group = replayGroupOf(ctx.entry, ctx.ns)
   try {
-    const ranges = bounded(await kafkaRanges(ctx.admin, ctx.entry, replayGroupOf(ctx.entry, ctx.ns)), ends).filter((r) => r.end > r.start)
+    const ranges = bounded(await kafkaRanges(ctx.admin, ctx.entry, group), ends).filter((r) => r.end > r.start)
     try {
       if (ranges.length > 0) {
         await first.sendOffsets({
-          consumerGroupId: replayGroupOf(ctx.entry, ctx.ns),
+          consumerGroupId: group,
           topics: [{topic: ctx.entry.name, partitions: ranges.map((r) => ({partition: r.partition, offset: r.end.toString()}))}],
         })
       }
@@ -183,6 +190,7 @@ export const purgeKafka = async (ctx: KafkaCtx, ends: Map<number, bigint>): Prom
       await first.abort().catch(() => {})
       throw wrap(ctx.entry, error)
     }
+    await waitVisible(ctx.admin, {group, dlq: ctx.entry.name, offsets: new Map(ranges.map((r) => [r.partition, r.end])), written: []})
     return ranges
   } finally {
     await producer.disconnect().catch(() => {})
