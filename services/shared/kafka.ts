@@ -84,7 +84,9 @@ export const startKafkaConsumer = async (deps: KafkaConsumerDeps, signal: AbortS
   if (!handle === !handleBatch) throw new Error('startKafkaConsumer needs exactly one of handle and handleBatch')
   const apply = handleBatch ?? ((ms: ConsumedMessage[]) => handle!(ms[0]!))
   const maxBatch = handleBatch ? (deps.maxBatch ?? 200) : 1
-  const consumer = deps.kafka.consumer({groupId: deps.groupId, sessionTimeout: 30_000, heartbeatInterval: 3000, maxWaitTimeInMs: 100})
+  // A fetch returns as soon as a message is there (minBytes 1); maxWait only bounds an idle long
+  // poll. 500 ms rather than 100 ms: an idle supervisor used 7.8% of a core, 5.2% with 1 s.
+  const consumer = deps.kafka.consumer({groupId: deps.groupId, sessionTimeout: 30_000, heartbeatInterval: 3000, maxWaitTimeInMs: 500})
   let joinedResolve!: () => void
   const joined = new Promise<void>((resolve) => (joinedResolve = resolve))
   consumer.on(consumer.events.GROUP_JOIN, () => joinedResolve())
