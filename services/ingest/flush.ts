@@ -6,10 +6,9 @@ import type pg from 'pg'
 import type {Namespace} from '../../src/infra/topology/spec.js'
 import type {Logger} from '../../src/lib/logger.js'
 import {withTransaction} from '../shared/db.js'
-import {scanTotals} from './aggregate.js'
-import {formatAmount} from './decimal.js'
 import {ingestKeys, runScript} from './keys.js'
-import {addTotals, claimFlush, finishFlush, type TotalDelta} from './repository.js'
+import {addChunk, claimFlush, createStaging, finishFlush, newRowsWriter} from './repository.js'
+import {type ChunkOptions, snapshotChunks} from './snapshot.js'
 
 /*
  * The flush, exactly once and crash-safe (full reasoning in services/ingest/FLUSH.md):
@@ -18,9 +17,12 @@ import {addTotals, claimFlush, finishFlush, type TotalDelta} from './repository.
  *     New increments create a fresh live hash, so they belong to the next flush.
  *  2. ONE PostgreSQL transaction: INSERT <id> into ingest.flushes (primary key). Already there →
  *     the snapshot was applied before (crash after commit) → only clean up. Else add every total
- *     to ingest.pulses, commit. A second flush resuming the same id blocks on that key until the
- *     first commits (then skips) or rolls back (then applies).
- *  3. clean up (one Lua script): DEL the snapshot hash, SREM the id.
+ *     to ingest.pulses, commit: the snapshot is read with HSCAN in pages and written in chunks
+ *     while the next chunk is read; chunks of new keys are COPYed straight into ingest.pulses,
+ *     the others upserted (COPY into a temporary table, one INSERT … ON CONFLICT per chunk).
+ *     A second flush resuming the same id blocks on that key until the first commits (then
+ *     skips) or rolls back (then applies).
+ *  3. clean up (one Lua script): UNLINK the snapshot hash, SREM the id.
  * A crash between 1 and 2 leaves the snapshot pending: the next flush applies it. A crash
  * between 2 and 3 leaves it pending too: the next flush finds the id in the ledger and skips it.
  */
@@ -40,6 +42,8 @@ export interface FlushDeps {
   ns: Namespace
   logger: Logger
   hooks?: FlushHooks
+  /** Page and chunk sizes of the snapshot read (defaults suit a 2-core machine; tests shrink them). */
+  chunks?: ChunkOptions
 }
 
 export interface FlushResult {
@@ -64,7 +68,7 @@ return {ARGV[1]}
 `
 
 const CLEANUP = `
-redis.call('DEL', KEYS[2])
+redis.call('UNLINK', KEYS[2])
 return redis.call('SREM', KEYS[1], ARGV[1])
 `
 
@@ -102,7 +106,10 @@ export const flushNow = async (deps: FlushDeps): Promise<FlushResult> => {
   return result
 }
 
-/** Step 2 for one snapshot; a deadlock (which sorted upserts should prevent) is retried. */
+/** Savepoints per flush transaction: PostgreSQL tracks 64 subtransactions per backend cheaply. */
+const MAX_SAVEPOINTS = 32
+
+/** Step 2 for one snapshot; a deadlock (impossible while snapshots are applied one at a time, FLUSH.md) would be retried. */
 const applySnapshot = async (deps: FlushDeps, flushId: string): Promise<{keys: number; rows: number}> => {
   for (let attempt = 1; ; attempt++) {
     try {
@@ -111,11 +118,43 @@ const applySnapshot = async (deps: FlushDeps, flushId: string): Promise<{keys: n
           deps.logger.info('ingest.flush_already_applied', {flushId})
           return {keys: 0, rows: 0}
         }
-        const deltas = await readSnapshot(deps.redis, ingestKeys(deps.ns).pendingHash(flushId))
-        const rows = await addTotals(client, deltas)
-        await finishFlush(client, flushId, deltas.length, rows)
+        let keys = 0
+        let rows = 0
+        // Chunk n+1 is read from Redis (and parsed) while chunk n is written to PostgreSQL.
+        const chunks = snapshotChunks(deps.redis, ingestKeys(deps.ns).pendingHash(flushId), deps.chunks)
+        const ahead = () => {
+          const next = chunks.next()
+          next.catch(() => {}) // awaited below; only keeps a read abandoned by a failed write from being unhandled
+          return next
+        }
+        // New keys are COPYed straight into ingest.pulses until a chunk meets a key that has a row;
+        // from then on (and past MAX_SAVEPOINTS) every chunk is upserted through the staging table.
+        let savepoints = 0
+        let staged = false
+        const fresh = newRowsWriter(client)
+        try {
+          for (let next = ahead(); ; ) {
+            const chunk = await next
+            if (chunk.done) break
+            next = ahead()
+            let written = savepoints < MAX_SAVEPOINTS ? await fresh.insert(chunk.value.text, chunk.value.first) : undefined
+            savepoints = written === undefined ? MAX_SAVEPOINTS : savepoints + 1
+            if (written === undefined) {
+              await fresh.release()
+              if (!staged) await createStaging(client)
+              staged = true
+              written = await addChunk(client, chunk.value.text)
+            }
+            rows += written
+            keys += chunk.value.keys
+          }
+        } finally {
+          await chunks.return(undefined).catch(() => {})
+        }
+        await fresh.release()
+        await finishFlush(client, flushId, keys, rows)
         await deps.hooks?.beforeCommit?.(flushId)
-        return {keys: deltas.length, rows}
+        return {keys, rows}
       })
     } catch (error) {
       if ((error as {code?: string}).code !== '40P01' || attempt >= 3) throw error
@@ -123,9 +162,3 @@ const applySnapshot = async (deps: FlushDeps, flushId: string): Promise<{keys: n
     }
   }
 }
-
-/** The totals of a snapshot hash (it no longer changes), sorted by key so lock order is global. */
-export const readSnapshot = async (redis: Redis, hash: string): Promise<TotalDelta[]> =>
-  (await scanTotals(redis, hash, true))
-    .sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
-    .map((t) => ({tenant: t.key[0], product_sku: t.key[1], use_unity: t.key[2], amount: formatAmount(t.units)}))

@@ -5,6 +5,7 @@ import {flushNow} from './flush.js'
 import {ingestRoutes} from './routes.js'
 import {ingestStatus, runFlushSchedule} from './schedule.js'
 
+export {PULSES_PREFETCH} from './consumer.js'
 export {flushNow, type FlushHooks, type FlushResult} from './flush.js'
 export {ingestStatus, type IngestStatus} from './schedule.js'
 
@@ -15,7 +16,10 @@ export {ingestStatus, type IngestStatus} from './schedule.js'
 export const createIngestRunner = (): Runner =>
   defineComponent('ingest', {postgres: true, rabbitmq: true}, async (kit, ctx) => {
     const flush = () => flushNow({pool: kit.pool, redis: kit.redis, ns: ctx.ns, logger: kit.logger})
-    const consumer = await startPulseConsumer(kit, ctx, flush)
+    const consumer = await startPulseConsumer(
+      {rabbit: kit.rabbit, redis: kit.redis, ns: ctx.ns, backoffMs: ctx.config.retryBackoffMs, logger: kit.logger, stats: kit.counters, feed: kit.feed, flush},
+      ctx.signal,
+    )
     const schedule = runFlushSchedule({flush, redis: kit.redis, ns: ctx.ns, intervalMs: ctx.config.ingestFlushIntervalMs, signal: ctx.signal, logger: kit.logger})
     return {
       routes: ingestRoutes({pool: kit.pool, flush, status: (top) => ingestStatus(kit.redis, ctx.ns, top)}),

@@ -26,9 +26,6 @@ export const ingestKeys = (ns: Namespace) => ({
 
 export type AggregateKey = [tenant: string, productSku: string, useUnity: string]
 
-export const wholeField = (key: AggregateKey): string => `w${JSON.stringify(key)}`
-export const fracField = (key: AggregateKey): string => `f${JSON.stringify(key)}`
-
 /** A hash field back to its part and tuple; undefined for a field ingest did not write. */
 export const parseField = (field: string): {part: 'w' | 'f'; key: AggregateKey; id: string} | undefined => {
   const part = field[0]

@@ -2,7 +2,7 @@ import {Redis} from 'ioredis'
 import pg from 'pg'
 import {afterAll, beforeAll, beforeEach, describe, expect, it} from 'vitest'
 
-import {AggregateOverflowError, recordPulse} from '../../services/ingest/aggregate.js'
+import {AggregateOverflowError, recordPulse, recordPulses} from '../../services/ingest/aggregate.js'
 import {flushNow, type FlushHooks} from '../../services/ingest/flush.js'
 import {silentLogger} from '../../src/lib/logger.js'
 import {eventually, startTestPlatform, type TestPlatform} from './harness.js'
@@ -161,6 +161,36 @@ describe('ingest flush', () => {
     oracle.set(JSON.stringify(key), oracle.get(JSON.stringify(key))! + 500_000_000_000n)
     await flush()
     await expectExact()
+  })
+
+  it('moves many keys chunk by chunk (COPY, then one statement per chunk) exactly, new rows and existing ones, whatever their characters', async () => {
+    const chunks = {pageFields: 64, chunkKeys: 100} // many pages and chunks; a key's two fields often in different pages
+    const keys: Key[] = Array.from({length: 1500}, (_, i) => [`t${i % 13}\t\\N`, `s\n${i}\r\\.`, i % 2 ? 'u' : 'ü"\\😀'])
+    const addAll = async (round: number, which: Key[]) => {
+      for (let i = 0; i < which.length; i += 500) {
+        const batch = which.slice(i, i + 500).map((key, j) => ({key, units: BigInt(round * 7 + ((i + j) % 11)) * 123_456_789_012n + BigInt(j)}))
+        const {outcomes} = await recordPulses(clients[0]!.redis, p.ns, batch.map(({key, units}) => ({pulse: {tenant: key[0], product_sku: key[1], use_unity: key[2], units}})))
+        expect(outcomes.every((o) => o === 'counted')).toBe(true)
+        for (const {key, units} of batch) oracle.set(JSON.stringify(key), (oracle.get(JSON.stringify(key)) ?? 0n) + units)
+      }
+    }
+    await addAll(1, keys.slice(0, 1000))
+    await expect(flushNow({...side(0), chunks, hooks: crash('beforeCommit')})).rejects.toThrow('crash beforeCommit')
+    expect(await stored()).toEqual(new Map()) // every chunk rolled back with the transaction
+    const first = await flushNow({...side(0), chunks})
+    expect(first).toMatchObject({keys: 1000, rows: 1000})
+    await expectExact()
+    await addAll(2, keys) // 1000 existing rows, 500 new
+    expect(await flushNow({...side(1), chunks})).toMatchObject({keys: 1500, rows: 1500})
+    await expectExact()
+    // Mostly new keys and a few existing ones, in many small chunks: some chunks go straight in,
+    // the one meeting an existing row is rolled back to its savepoint and upserted, as all after it.
+    const more: Key[] = Array.from({length: 1500}, (_, i) => [`n${i}`, 's', 'u'])
+    await addAll(3, [...more, keys[3]!, keys[700]!, keys[1499]!])
+    expect(await flushNow({...side(0), chunks: {pageFields: 16, chunkKeys: 20}})).toMatchObject({keys: 1503, rows: 1503})
+    await expectExact()
+    const {rows} = await clients[0]!.pool.query('SELECT keys, rows_written FROM ingest.flushes ORDER BY applied_at')
+    expect(rows).toEqual([{keys: 1000, rows_written: 1000}, {keys: 1500, rows_written: 1500}, {keys: 1503, rows_written: 1503}])
   })
 
   it('flushes from two processes while pulses stream in apply everything exactly once', async () => {
