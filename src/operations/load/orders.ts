@@ -2,6 +2,7 @@ import * as hdr from 'hdr-histogram-js'
 
 import {MmError, UserError} from '../../lib/errors.js'
 import type {Api} from '../api.js'
+import type {FeedEntry} from '../../../services/shared/events-feed.js'
 import {createFeedWatch, type FeedWatch} from './feed-watch.js'
 import {createPacer, seededRandom} from './schedule.js'
 import {holds, type Threshold} from './thresholds.js'
@@ -53,7 +54,9 @@ const virtualOrder = async (o: LoadOrdersOptions, watch: FeedWatch, customerId: 
   const created = await o.api.request('POST', '/orders', {customer_id: customerId, items: [{product_id: productId, quantity}]})
   if (created.status !== 201) return {ok: false, kind: `create_${created.status}`}
   const id = created.body.id as string
-  const reserved = await pollUntil(o, watch, id, async () => {
+  // Each wait looks at the order only when the runner that moves it says it handled the order
+  // (or after a second without word): no polls while it is certainly still PENDING or unpaid.
+  const reserved = await pollUntil(o, watch, id, (e) => e.runner === 'order' && e.type.startsWith('stock.'), async () => {
     const r = await o.api.request('GET', `/orders/${id}`)
     return r.status === 200 && r.body.status !== 'PENDING' ? (r.body.status as string) : undefined
   })
@@ -62,7 +65,7 @@ const virtualOrder = async (o: LoadOrdersOptions, watch: FeedWatch, customerId: 
   const paid = await o.api.request('POST', `/orders/${id}/pay`)
   if (paid.status !== 200) return {ok: false, kind: `pay_${paid.status}`}
   const paidAt = performance.now()
-  const visible = await pollUntil(o, watch, id, async () => {
+  const visible = await pollUntil(o, watch, id, (e) => e.runner === 'query' && e.type === 'order.paid', async () => {
     const r = await o.api.request('GET', `/q/orders/${id}`)
     return r.status === 200 && r.body.status === 'PAID' ? true : undefined
   })
@@ -71,14 +74,17 @@ const virtualOrder = async (o: LoadOrdersOptions, watch: FeedWatch, customerId: 
   return {ok: true, ms: now - t0, lagMs: now - paidAt}
 }
 
-/** Checks through the API each time the feed mentions the order, and every second regardless. */
-const pollUntil = async <T>(o: LoadOrdersOptions, watch: FeedWatch, id: string, check: () => Promise<T | undefined>): Promise<T | undefined> => {
+/**
+ * Confirms through the API once the feed reports the step (`match`), and every second regardless.
+ * Without a feed it polls: first at once, then every second.
+ */
+const pollUntil = async <T>(o: LoadOrdersOptions, watch: FeedWatch, id: string, match: (e: FeedEntry) => boolean, check: () => Promise<T | undefined>): Promise<T | undefined> => {
   const deadline = Date.now() + o.stepTimeoutMs
-  while (Date.now() < deadline && !o.signal.aborted) {
-    const nudged = watch.nudge(id, 1000, o.signal)
+  for (let round = 0; Date.now() < deadline && !o.signal.aborted; round++) {
+    const nudged = watch.nudge(id, 1000, o.signal, match)
+    if (watch.live || round > 0) await nudged
     const v = await check()
     if (v !== undefined) return v
-    await nudged
   }
   return undefined
 }
