@@ -1,4 +1,4 @@
-import {execFileSync, spawnSync} from 'node:child_process'
+import {execFileSync, spawn, spawnSync} from 'node:child_process'
 import {randomUUID} from 'node:crypto'
 import {readFileSync} from 'node:fs'
 import {join} from 'node:path'
@@ -8,6 +8,13 @@ import {Readable} from 'node:stream'
 import amqp from 'amqplib'
 import pg from 'pg'
 import {from as copyFrom} from 'pg-copy-streams'
+
+import {loadConfig} from '../src/config/index.js'
+import {resolveEndpoints} from '../src/infra/platform.js'
+import {applyTopology} from '../src/infra/topology/apply.js'
+import {namespacedTopology, prefixNamespace, TOPOLOGY} from '../src/infra/topology/spec.js'
+import {createLogger} from '../src/lib/logger.js'
+import {startPlatform} from '../src/runtime/host.js'
 
 /** Benchmarks against a running platform (state in `cwd/.mm`), each next to its raw baseline. */
 export interface PlatformCtx {
@@ -23,7 +30,8 @@ export const platformCtx = (cwd: string, bin: string): PlatformCtx => {
   return {cwd, bin, postgres: s.servers.postgres!.url, rabbitmq: s.servers.rabbitmq!.url, gateway: s.supervisor.http}
 }
 
-const mmJson = <T>(ctx: PlatformCtx, args: string[]): T => JSON.parse(execFileSync(process.execPath, [ctx.bin, ...args, '--json'], {cwd: ctx.cwd, encoding: 'utf8', env: {...process.env, CI: 'true'}, maxBuffer: 64 << 20})) as T
+const mmJson = <T>(ctx: PlatformCtx, args: string[]): T =>
+  JSON.parse(execFileSync(process.execPath, [ctx.bin, ...args, '--json'], {cwd: ctx.cwd, encoding: 'utf8', env: {...process.env, CI: 'true'}, maxBuffer: 64 << 20, stdio: ['ignore', 'pipe', 'ignore']})) as T
 
 const handledBy = async (ctx: PlatformCtx, runner: string): Promise<number> => {
   const body = (await (await fetch(`${ctx.gateway}/health`)).json()) as {runners: {name: string; counters: {handled: number; failed: number}}[]}
@@ -44,36 +52,67 @@ const publish = async (url: string, queue: string, n: number, skus: number): Pro
   await conn.close()
 }
 
-/** Ingest throughput vs a raw drain (a consumer that only acks) of the same messages. */
-export const benchIngest = async (ctx: PlatformCtx, n: number): Promise<{ingestPerSec: number; rawPerSec: number}> => {
-  // Raw: publish to a scratch queue while a plain consumer acks.
+/** Publishes `n` pulses to `queue` with confirms and waits for them: a preloaded queue. */
+const preload = async (url: string, queue: string, n: number, skus: number): Promise<void> => publish(url, queue, n, skus)
+
+/**
+ * Ingest vs an ack-only consumer, each draining the same number of pulses from a preloaded queue
+ * (so neither is bound by the publisher), with the same prefetch. Ingest runs in this process
+ * under a namespace of its own (queue `bench_pulses`), so the platform's own ingest runner does
+ * not take the messages. Each rate is from the first message handled to the last.
+ */
+export const benchIngest = async (ctx: PlatformCtx, n: number): Promise<{ingestPerSec: number; rawPerSec: number; prefetch: number}> => {
+  const {createIngestRunner, PULSES_PREFETCH} = await import('../services/ingest/index.js')
+  const prefetch = PULSES_PREFETCH
+  // Raw: an amqplib consumer that only acks.
   const conn = await amqp.connect(ctx.rabbitmq)
   const ch = await conn.createChannel()
   const q = `bench.raw.${randomUUID()}`
   await ch.assertQueue(q, {durable: true})
-  await ch.prefetch(50)
+  await preload(ctx.rabbitmq, q, n, 50)
+  await ch.prefetch(prefetch)
   let acked = 0
-  let done!: () => void
-  const all = new Promise<void>((r) => (done = r))
+  let first = 0
+  let done!: (ms: number) => void
+  const all = new Promise<number>((r) => (done = r))
   await ch.consume(q, (m) => {
     if (!m) return
+    if (acked === 0) first = performance.now()
     ch.ack(m)
-    if (++acked === n) done()
+    if (++acked === n) done(performance.now() - first)
   })
-  let t0 = performance.now()
-  await publish(ctx.rabbitmq, q, n, 50)
-  await all
-  const rawPerSec = n / ((performance.now() - t0) / 1000)
+  const rawMs = await all
   await ch.deleteQueue(q)
   await conn.close()
 
-  // Ingest: the same through the platform's pulses queue, until the runner handled them all.
-  const before = await handledBy(ctx, 'ingest')
-  t0 = performance.now()
-  await publish(ctx.rabbitmq, 'pulses', n, 50)
-  while ((await handledBy(ctx, 'ingest')) < before + n) await new Promise((r) => setTimeout(r, 20))
-  const ingestPerSec = n / ((performance.now() - t0) / 1000)
-  return {ingestPerSec, rawPerSec}
+  // Ingest: the real runner, started once the queue is full.
+  const ns = prefixNamespace('bench_')
+  const {endpoints, config, logger} = await hostDeps(ctx)
+  await applyTopology(endpoints, namespacedTopology(TOPOLOGY, ns), logger)
+  await preload(ctx.rabbitmq, ns('pulses'), n, 50)
+  const host = await startPlatform({config, endpoints, logger, runners: [createIngestRunner()], ns, port: 0})
+  try {
+    const handled = () => {
+      const c = host.supervisor.reports().find((r) => r.name === 'ingest')!.counters
+      return c.handled + c.failed
+    }
+    let t0 = 0
+    while (handled() < n) {
+      if (t0 === 0 && handled() > 0) t0 = performance.now()
+      await new Promise((r) => setTimeout(r, 2))
+    }
+    const ingestMs = performance.now() - t0
+    return {ingestPerSec: n / (ingestMs / 1000), rawPerSec: n / (rawMs / 1000), prefetch}
+  } finally {
+    await host.stop()
+  }
+}
+
+/** What startPlatform needs to run a runner of this process against the bench's platform. */
+const hostDeps = async (ctx: PlatformCtx) => {
+  const config = loadConfig({cwd: ctx.cwd, env: {MM_HTTP_PORT: '0', MM_LOG_LEVEL: 'warn'}})
+  const endpoints = (await resolveEndpoints(config, createLogger(() => {}, 'error')))!
+  return {config, endpoints, logger: createLogger(() => {}, 'error')}
 }
 
 /** Flush of `keys` aggregates vs a raw COPY of the same number of rows. */
@@ -85,22 +124,127 @@ export const benchFlush = async (ctx: PlatformCtx, keys: number): Promise<{flush
   const flush = mmJson<{rows: number; durationMs: number}>(ctx, ['flush'])
   const client = new pg.Client({connectionString: ctx.postgres})
   await client.connect()
-  // The same rows into a table of the same shape (its unique key and defaults included).
-  await client.query('CREATE TEMP TABLE bench_copy (LIKE ingest.pulses INCLUDING ALL)')
+  // The same rows into a table of the same shape (its unique key and defaults included), logged
+  // like ingest.pulses (a TEMP table would skip the WAL and flatter the baseline).
+  const table = `ingest.bench_copy_${randomUUID().slice(0, 8)}`
+  await client.query(`CREATE TABLE ${table} (LIKE ingest.pulses INCLUDING ALL)`)
   const lines = Array.from({length: keys}, (_, i) => `bench\tSKU-${i}\treq\t0.1\n`).join('')
   const t0 = performance.now()
-  await pipeline(Readable.from([lines]), client.query(copyFrom('COPY bench_copy (tenant, product_sku, use_unity, used_amount) FROM STDIN')))
+  await pipeline(Readable.from([lines]), client.query(copyFrom(`COPY ${table} (tenant, product_sku, use_unity, used_amount) FROM STDIN`)))
   const copyMs = performance.now() - t0
+  await client.query(`DROP TABLE ${table}`)
   await client.end()
   return {flushRowsPerSec: flush.rows / (flush.durationMs / 1000), copyRowsPerSec: keys / (copyMs / 1000), rows: flush.rows}
 }
 
-/** Order flow at a fixed rate: median latency from POST /orders to PAID in the read model. */
-export const benchOrders = (ctx: PlatformCtx, rate: number, seconds: number): {p50: number; p99: number; completed: number; throughput: number} => {
+interface LoadJson {
+  latencyMs: Record<string, number>
+  readModelLagMs: Record<string, number>
+  completedPerSecond: number[]
+  completed: number
+  requested: number
+  throughputPerSec: number
+  errors: Record<string, number>
+}
+
+const loadOrders = (ctx: PlatformCtx, args: string[]): LoadJson => {
+  const r = spawnSync(process.execPath, [ctx.bin, 'load', 'orders', ...args, '--json'], {cwd: ctx.cwd, encoding: 'utf8', env: {...process.env, CI: 'true'}, maxBuffer: 64 << 20})
+  if (!r.stdout.trim()) throw new Error(`mm load orders ${args.join(' ')} printed nothing: ${r.stderr}`)
+  return JSON.parse(r.stdout) as LoadJson
+}
+
+/** Fills the platform with `orders` orders through the API (each paid and projected), as a user's platform would hold. */
+export const fillOrders = (ctx: PlatformCtx, orders: number): LoadJson => {
   mmJson(ctx, ['seed', '--customers', '50', '--products', '100'])
-  const r = spawnSync(process.execPath, [ctx.bin, 'load', 'orders', '--rate', String(rate), '--duration', `${seconds}s`, '--warmup', '2s', '--concurrency', '200', '--json'], {cwd: ctx.cwd, encoding: 'utf8', env: {...process.env, CI: 'true'}})
-  const s = JSON.parse(r.stdout) as {latencyMs: Record<string, number>; completed: number; throughputPerSec: number}
-  return {p50: s.latencyMs.p50!, p99: s.latencyMs.p99!, completed: s.completed, throughput: s.throughputPerSec}
+  return loadOrders(ctx, ['--rate', '200', '--total', String(orders), '--concurrency', '400', '--step-timeout', '120s'])
+}
+
+const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0)
+
+/**
+ * Order flow at a fixed rate for `seconds`: POST /orders → PAID in the read model (p50, p99),
+ * orders completed per second overall, in the first 10 s and in the last 10 s of the run.
+ */
+export const benchOrders = (ctx: PlatformCtx, rate: number, seconds: number) => {
+  const s = loadOrders(ctx, ['--rate', String(rate), '--duration', `${seconds}s`, '--warmup', '2s', '--concurrency', '200'])
+  const timeline = s.completedPerSecond.slice(0, seconds)
+  while (timeline.length < seconds) timeline.push(0)
+  const first = sum(timeline.slice(0, 10)) / 10
+  const last = sum(timeline.slice(-10)) / 10
+  return {p50: s.latencyMs.p50!, p99: s.latencyMs.p99!, lagP50: s.readModelLagMs.p50!, lagP99: s.readModelLagMs.p99!, completed: s.completed, throughput: s.throughputPerSec, first, last, errors: s.errors}
+}
+
+/** Read-model lag (pay answered → PAID in /q) under `orderRate` orders/s beside `pulseRate` pulses/s. */
+export const benchMixed = async (ctx: PlatformCtx, orderRate: number, pulseRate: number, seconds: number) => {
+  const pulses = spawn(process.execPath, [ctx.bin, 'load', 'pulses', '--rate', String(pulseRate), '--total', String(pulseRate * (seconds + 2)), '--json'], {cwd: ctx.cwd, env: {...process.env, CI: 'true'}, stdio: 'ignore'})
+  const exited = new Promise((r) => pulses.on('exit', r))
+  await new Promise((r) => setTimeout(r, 1000)) // the pulses flow first
+  try {
+    const s = loadOrders(ctx, ['--rate', String(orderRate), '--duration', `${seconds}s`, '--warmup', '2s'])
+    return {lagP50: s.readModelLagMs.p50!, lagP99: s.readModelLagMs.p99!, p50: s.latencyMs.p50!, p99: s.latencyMs.p99!, completed: s.completed}
+  } finally {
+    pulses.kill('SIGINT')
+    await exited
+  }
+}
+
+interface Health {
+  runners: {name: string; counters: {handled: number; failed: number; httpRequests: number; calls?: Record<string, number>}}[]
+}
+
+const health = async (ctx: PlatformCtx): Promise<Health> => (await (await fetch(`${ctx.gateway}/health`)).json()) as Health
+
+const totals = (h: Health) => {
+  const calls: Record<string, number> = {}
+  let handled = 0
+  for (const r of h.runners) {
+    handled += r.counters.handled + r.counters.failed
+    for (const [k, v] of Object.entries(r.counters.calls ?? {})) calls[k] = (calls[k] ?? 0) + v
+  }
+  return {calls, handled}
+}
+
+/** Waits until no runner handled anything for `quietMs` (everything in flight has settled). */
+const settle = async (ctx: PlatformCtx, quietMs = 2000): Promise<void> => {
+  let last = -1
+  let since = Date.now()
+  for (;;) {
+    const {handled} = totals(await health(ctx))
+    if (handled !== last) (last = handled), (since = Date.now())
+    else if (Date.now() - since >= quietMs) return
+    await new Promise((r) => setTimeout(r, 200))
+  }
+}
+
+/**
+ * Database and broker calls per order, counted by the runners themselves (PostgreSQL queries,
+ * Redis commands, MongoDB commands, Kafka produce calls, RabbitMQ confirmed publishes): `n`
+ * orders created, settled, paid, settled; the counters' growth divided by `n`. The requests of
+ * this measurement itself are the two POSTs per order, nothing else (no polling).
+ */
+export const benchCallsPerOrder = async (ctx: PlatformCtx, n: number): Promise<{perOrder: Record<string, number>; total: number}> => {
+  const get = async (path: string) => (await (await fetch(`${ctx.gateway}${path}`)).json()) as {items: {id: string; stock?: number}[]}
+  const customers = (await get('/customers?limit=50')).items
+  const products = (await get('/products?limit=100')).items.filter((p) => (p.stock ?? 0) > 10)
+  await settle(ctx)
+  const before = totals(await health(ctx)).calls
+  const post = async (path: string, body?: unknown) => {
+    const res = await fetch(`${ctx.gateway}${path}`, {method: 'POST', headers: body ? {'content-type': 'application/json'} : {}, body: body ? JSON.stringify(body) : undefined})
+    return (await res.json()) as {id: string}
+  }
+  const ids: string[] = []
+  for (let i = 0; i < n; i += 10) {
+    const batch = await Promise.all(
+      Array.from({length: Math.min(10, n - i)}, (_, k) => post('/orders', {customer_id: customers[(i + k) % customers.length]!.id, items: [{product_id: products[(i + k) % products.length]!.id, quantity: 1}]})),
+    )
+    ids.push(...batch.map((o) => o.id))
+  }
+  await settle(ctx)
+  for (let i = 0; i < ids.length; i += 10) await Promise.all(ids.slice(i, i + 10).map((id) => post(`/orders/${id}/pay`)))
+  await settle(ctx)
+  const after = totals(await health(ctx)).calls
+  const perOrder = Object.fromEntries(Object.keys(after).map((k) => [k, Math.round(((after[k]! - (before[k] ?? 0)) / n) * 10) / 10]))
+  return {perOrder, total: Math.round(Object.values(perOrder).reduce((a, b) => a + b, 0) * 10) / 10}
 }
 
 /** CPU of `mm dash` refreshing every second in a real terminal (tmux), as % of one core. */
