@@ -3,9 +3,10 @@ import type {Redis} from 'ioredis'
 
 import {dlqOf, type Namespace} from '../../src/infra/topology/spec.js'
 import type {Logger} from '../../src/lib/logger.js'
-import {sleep, untilAborted} from '../../src/lib/proc.js'
+import {sleep} from '../../src/lib/proc.js'
 import type {RunnerCounters} from '../../src/runtime/runner.js'
 import type {Kit} from '../shared/component.js'
+import {consumeInBatches} from '../shared/rabbit-consumer.js'
 import {AggregateOverflowError, type PulseOutcome, type PulseWrite, recordPulses} from './aggregate.js'
 import {parsePulse} from './pulse.js'
 
@@ -67,9 +68,7 @@ export const startPulseConsumer = async (deps: PulseConsumerDeps, signal: AbortS
   const prefetch = deps.prefetch ?? PULSES_PREFETCH
   const maxBatch = deps.maxBatch ?? Math.max(1, Math.floor(prefetch / 2))
   const channel = await deps.rabbit.createConfirmChannel()
-  let closed = false
   channel.on('error', (error: Error) => deps.logger.warn('rabbitmq.channel_error', {queue, error: error.message}))
-  channel.on('close', () => (closed = true))
   await channel.prefetch(prefetch)
 
   const deadLetter = async (items: Item[]) => {
@@ -173,41 +172,6 @@ export const startPulseConsumer = async (deps: PulseConsumerDeps, signal: AbortS
   }
 
   // One batch at a time (two in flight measured no faster): while one waits for Redis, the next
-  // fills up in the buffer, and a multiple ack never covers a message still being handled.
-  const buffer: amqp.ConsumeMessage[] = []
-  let draining: Promise<void> | undefined
-  const drain = () => {
-    if (draining || closed || signal.aborted) return
-    draining = (async () => {
-      await new Promise((resolve) => setImmediate(resolve)) // gather what this read delivered
-      while (buffer.length > 0 && !closed && !signal.aborted) await settleBatch(await writeBatch(buffer.splice(0, maxBatch)))
-    })()
-      .catch((error: unknown) => deps.logger.error('ingest.batch_failed', {queue, error: toError(error).message}))
-      .finally(() => {
-        draining = undefined
-        if (buffer.length > 0) drain()
-      })
-  }
-
-  const {consumerTag} = await channel.consume(queue, (msg) => {
-    if (!msg) return
-    buffer.push(msg)
-    drain()
-  })
-
-  const stopped = untilAborted(signal).then(async () => {
-    await channel.cancel(consumerTag).catch(() => {})
-    await draining
-    // Still buffered: back to the queue (closing the channel would requeue them too).
-    if (!closed && buffer.length > 0) {
-      try {
-        channel.nack(buffer.at(-1)!, true, true)
-      } catch {
-        // the channel closed meanwhile: the broker requeues them
-      }
-    }
-    buffer.length = 0
-    await channel.close().catch(() => {})
-  })
-  return {stopped}
+  // fills up in the buffer.
+  return consumeInBatches({channel, queue, maxBatch, logger: deps.logger, handle: async (msgs) => settleBatch(await writeBatch(msgs))}, signal)
 }

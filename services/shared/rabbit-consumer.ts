@@ -40,9 +40,7 @@ const toError = (error: unknown): Error => (error instanceof Error ? error : new
 export const startRabbitConsumer = async (deps: RabbitConsumerDeps, signal: AbortSignal): Promise<{stopped: Promise<void>}> => {
   const maxBatch = deps.maxBatch ?? 100
   const channel = await deps.conn.createConfirmChannel()
-  let closed = false
   channel.on('error', (error: Error) => deps.logger.warn('rabbitmq.channel_error', {queue: deps.queue, error: error.message}))
-  channel.on('close', () => (closed = true))
   await channel.prefetch(deps.prefetch ?? 200)
 
   const deadLetter = async (msg: amqp.ConsumeMessage, error: Error, attempts: number) => {
@@ -107,22 +105,39 @@ export const startRabbitConsumer = async (deps: RabbitConsumerDeps, signal: Abor
     }
   }
 
+  return consumeInBatches({channel, queue: deps.queue, maxBatch, logger: deps.logger, handle}, signal)
+}
+
+/**
+ * The delivery loop of a batching consumer: what one read of the prefetch window brought is
+ * handed to `handle` in batches of at most `maxBatch`, one batch at a time (so a multiple ack
+ * never covers a message still being handled, while the next batch fills up in the buffer). On
+ * abort the consumer is cancelled, the batch in flight finishes, what is still buffered goes back
+ * to the queue, and the channel is closed.
+ */
+export const consumeInBatches = async (
+  o: {channel: amqp.Channel; queue: string; maxBatch: number; logger: Logger; handle: (msgs: amqp.ConsumeMessage[]) => Promise<void>},
+  signal: AbortSignal,
+): Promise<{stopped: Promise<void>}> => {
+  const {channel, queue} = o
+  let closed = false
+  channel.on('close', () => (closed = true))
   const buffer: amqp.ConsumeMessage[] = []
   let draining: Promise<void> | undefined
   const drain = () => {
     if (draining || closed || signal.aborted) return
     draining = (async () => {
       await new Promise((resolve) => setImmediate(resolve)) // gather what this read delivered
-      while (buffer.length > 0 && !closed && !signal.aborted) await handle(buffer.splice(0, maxBatch))
+      while (buffer.length > 0 && !closed && !signal.aborted) await o.handle(buffer.splice(0, o.maxBatch))
     })()
-      .catch((error: unknown) => deps.logger.error('consumer.batch_failed', {queue: deps.queue, error: toError(error).message}))
+      .catch((error: unknown) => o.logger.error('consumer.batch_failed', {queue, error: toError(error).message}))
       .finally(() => {
         draining = undefined
         if (buffer.length > 0) drain()
       })
   }
 
-  const {consumerTag} = await channel.consume(deps.queue, (msg) => {
+  const {consumerTag} = await channel.consume(queue, (msg) => {
     if (!msg) return
     buffer.push(msg)
     drain()
