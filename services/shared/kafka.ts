@@ -16,8 +16,9 @@ export const createKafka = (brokers: string[], clientId: string, logger: Logger)
       () =>
       ({level, log}) => {
         const {message, ...rest} = log
-        // The first group join on a fresh broker always logs this while __consumer_offsets is created.
-        if (/coordinator is not available/i.test(message)) return
+        // A fresh broker answers these while it creates __consumer_offsets and the transaction log;
+        // kafkajs retries them, so they are not worth a warning on a newcomer's first screen.
+        if (/coordinator is not available|coordinator is loading/i.test(`${message} ${String(rest.error ?? '')}`)) return
         const fields = {message, ...Object.fromEntries(Object.entries(rest).filter(([k]) => k !== 'timestamp' && k !== 'logger'))}
         if (level <= logLevel.ERROR) logger.warn('kafka.error', fields)
         else logger.debug('kafka.log', fields)
