@@ -28,12 +28,6 @@ export const withTransaction = async <T>(pool: pg.Pool, fn: (client: pg.PoolClie
   }
 }
 
-/** Records that `consumer` handled `eventId`, in the caller's transaction; false when it already had. */
-export const markProcessed = async (client: pg.PoolClient, schema: string, consumer: string, eventId: string): Promise<boolean> => {
-  const {rowCount} = await client.query(`INSERT INTO "${schema}".processed_events (consumer, event_id) VALUES ($1, $2) ON CONFLICT DO NOTHING`, [consumer, eventId])
-  return rowCount === 1
-}
-
 /**
  * Records a batch of handled event ids in the caller's transaction, in one round trip; returns the
  * ids that were new (a repeat within the batch, or an id already recorded, is not).
