@@ -52,9 +52,6 @@ const publish = async (url: string, queue: string, n: number, skus: number): Pro
   await conn.close()
 }
 
-/** Publishes `n` pulses to `queue` with confirms and waits for them: a preloaded queue. */
-const preload = async (url: string, queue: string, n: number, skus: number): Promise<void> => publish(url, queue, n, skus)
-
 /**
  * Ingest vs an ack-only consumer, each draining the same number of pulses from a preloaded queue
  * (so neither is bound by the publisher), with the same prefetch. Ingest runs in this process
@@ -69,7 +66,7 @@ export const benchIngest = async (ctx: PlatformCtx, n: number): Promise<{ingestP
   const ch = await conn.createChannel()
   const q = `bench.raw.${randomUUID()}`
   await ch.assertQueue(q, {durable: true})
-  await preload(ctx.rabbitmq, q, n, 50)
+  await publish(ctx.rabbitmq, q, n, 50)
   await ch.prefetch(prefetch)
   let acked = 0
   let first = 0
@@ -89,7 +86,7 @@ export const benchIngest = async (ctx: PlatformCtx, n: number): Promise<{ingestP
   const ns = prefixNamespace('bench_')
   const {endpoints, config, logger} = await hostDeps(ctx)
   await applyTopology(endpoints, namespacedTopology(TOPOLOGY, ns), logger)
-  await preload(ctx.rabbitmq, ns('pulses'), n, 50)
+  await publish(ctx.rabbitmq, ns('pulses'), n, 50)
   const host = await startPlatform({config, endpoints, logger, runners: [createIngestRunner()], ns, port: 0})
   try {
     const handled = () => {

@@ -1,3 +1,4 @@
+import {readdirSync, readFileSync} from 'node:fs'
 import {join} from 'node:path'
 
 import {execa} from 'execa'
@@ -30,3 +31,28 @@ export const json = <T = Record<string, unknown>>(r: Run): T => {
     throw new Error(`stdout is not JSON (exit ${r.exitCode}):\n${r.stdout}\n--- stderr ---\n${r.stderr}`)
   }
 }
+
+/** The pids a platform recorded in its state file: its servers and its supervisor. */
+export const recordedPids = (statePath: string): number[] => {
+  const state = JSON.parse(readFileSync(statePath, 'utf8')) as {servers: Record<string, {pid?: number}>; supervisor?: {pid: number}}
+  return [...Object.values(state.servers).flatMap((s) => (s.pid ? [s.pid] : [])), ...(state.supervisor ? [state.supervisor.pid] : [])]
+}
+
+/** Every live process (zombies aside) whose command line, or with `environ` its environment too, mentions one of `dirs`. */
+export const processesUsing = (dirs: string[], opts: {environ?: boolean} = {}): number[] =>
+  readdirSync('/proc')
+    .filter((p) => /^\d+$/.test(p) && Number(p) !== process.pid)
+    .filter((p) => {
+      try {
+        const stat = readFileSync(`/proc/${p}/stat`, 'utf8')
+        if (stat.slice(stat.lastIndexOf(')') + 2).startsWith('Z')) return false
+        const mentions = (file: string) => {
+          const text = readFileSync(`/proc/${p}/${file}`, 'utf8')
+          return dirs.some((d) => text.includes(d))
+        }
+        return mentions('cmdline') || (opts.environ === true && mentions('environ'))
+      } catch {
+        return false
+      }
+    })
+    .map(Number)

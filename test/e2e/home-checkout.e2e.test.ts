@@ -1,5 +1,5 @@
 import {execFileSync} from 'node:child_process'
-import {existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync} from 'node:fs'
+import {existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync} from 'node:fs'
 import {join} from 'node:path'
 
 import {afterAll, describe, expect, it} from 'vitest'
@@ -7,7 +7,7 @@ import {afterAll, describe, expect, it} from 'vitest'
 import pg from 'pg'
 
 import {isAlive} from '../../src/lib/proc.js'
-import {json, mm} from './cli.js'
+import {json, mm, processesUsing, recordedPids} from './cli.js'
 
 interface Status {
   runtime: string
@@ -27,27 +27,7 @@ const dataDir = join(cwd, '.mm')
 const statePath = join(dataDir, 'state.json')
 const asRoot = process.getuid?.() === 0
 
-const recordedPids = (): number[] => {
-  const state = JSON.parse(readFileSync(statePath, 'utf8')) as {servers: Record<string, {pid?: number}>; supervisor?: {pid: number}}
-  return [...Object.values(state.servers).flatMap((s) => (s.pid ? [s.pid] : [])), ...(state.supervisor ? [state.supervisor.pid] : [])]
-}
 const postgresUrl = (): string => (JSON.parse(readFileSync(statePath, 'utf8')) as {servers: {postgres: {url: string}}}).servers.postgres.url
-
-/** Every live process whose command line mentions one of these paths. */
-const processesUsing = (...dirs: string[]): number[] =>
-  readdirSync('/proc')
-    .filter((p) => /^\d+$/.test(p) && Number(p) !== process.pid)
-    .filter((p) => {
-      try {
-        const stat = readFileSync(`/proc/${p}/stat`, 'utf8')
-        if (stat.slice(stat.lastIndexOf(')') + 2).startsWith('Z')) return false
-        const cmd = readFileSync(`/proc/${p}/cmdline`, 'utf8')
-        return dirs.some((d) => cmd.includes(d))
-      } catch {
-        return false
-      }
-    })
-    .map(Number)
 
 /**
  * The quick start from a checkout under a mode-700 home: `up -d`, status, write, `down`, `up`,
@@ -106,11 +86,11 @@ describe('mm up … mm down -v from a checkout inside a mode-700 folder', () => 
     await client.query("INSERT INTO survives VALUES ('kept')")
     await client.end()
 
-    const pids = recordedPids()
+    const pids = recordedPids(statePath)
     const down = await mm(['down'], {cwd})
     expect(down.exitCode, down.stderr).toBe(0)
     expect(pids.filter((pid) => isAlive(pid))).toEqual([])
-    expect(processesUsing(cwd, pgDir)).toEqual([])
+    expect(processesUsing([cwd, pgDir])).toEqual([])
     expect(existsSync(join(pgDir, 'pgdata', 'PG_VERSION'))).toBe(true)
 
     const up = await mm(['up', '--infra', 'native', '-d', '--http-port', '0'], {cwd})
@@ -125,7 +105,7 @@ describe('mm up … mm down -v from a checkout inside a mode-700 folder', () => 
   })
 
   it('mm down -v stops everything and removes all the data, PostgreSQL’s outside the checkout included', async () => {
-    const pids = recordedPids()
+    const pids = recordedPids(statePath)
     const r = await mm(['down', '-v', '--json'], {cwd})
     expect(r.exitCode, r.stderr).toBe(0)
     expect(json<{removedData: boolean}>(r).removedData).toBe(true)
@@ -133,7 +113,7 @@ describe('mm up … mm down -v from a checkout inside a mode-700 folder', () => 
     expect(existsSync(pgDir)).toBe(false)
     if (asRoot) expect(existsSync(join(pgDir, '..'))).toBe(false) // the instance's folder under /var/lib/mm too
     expect(pids.filter((pid) => isAlive(pid))).toEqual([])
-    expect(processesUsing(cwd, pgDir)).toEqual([])
+    expect(processesUsing([cwd, pgDir])).toEqual([])
     expect(statSync(home).mode & 0o777).toBe(0o700)
   })
 })

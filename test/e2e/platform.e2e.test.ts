@@ -1,4 +1,4 @@
-import {chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync} from 'node:fs'
+import {chmodSync, existsSync, mkdtempSync, readFileSync} from 'node:fs'
 import {createServer, type Server} from 'node:net'
 import {join} from 'node:path'
 
@@ -9,7 +9,7 @@ import {MongoClient} from 'mongodb'
 import pg from 'pg'
 
 import {isAlive} from '../../src/lib/proc.js'
-import {json, mm} from './cli.js'
+import {json, mm, processesUsing, recordedPids} from './cli.js'
 
 interface Status {
   runtime: string
@@ -22,25 +22,6 @@ interface Status {
 const cwd = mkdtempSync('/tmp/mm-e2e-platform-')
 chmodSync(cwd, 0o755)
 const statePath = join(cwd, '.mm', 'state.json')
-const recordedPids = (): number[] => {
-  const state = JSON.parse(readFileSync(statePath, 'utf8')) as {servers: Record<string, {pid?: number}>; supervisor?: {pid: number}}
-  return [...Object.values(state.servers).flatMap((s) => (s.pid ? [s.pid] : [])), ...(state.supervisor ? [state.supervisor.pid] : [])]
-}
-
-/** Every live process whose command line or environment mentions this test's directory. */
-const processesUsing = (dir: string): number[] =>
-  readdirSync('/proc')
-    .filter((p) => /^\d+$/.test(p) && Number(p) !== process.pid)
-    .filter((p) => {
-      try {
-        const stat = readFileSync(`/proc/${p}/stat`, 'utf8')
-        if (stat.slice(stat.lastIndexOf(')') + 2).startsWith('Z')) return false
-        return readFileSync(`/proc/${p}/cmdline`, 'utf8').includes(dir) || readFileSync(`/proc/${p}/environ`, 'utf8').includes(dir)
-      } catch {
-        return false
-      }
-    })
-    .map(Number)
 
 interface Endpoints {
   postgres: string
@@ -81,7 +62,7 @@ describe('mm up --infra native -d … mm down -v', () => {
     expect(up.alreadyUp).toBe(false)
     expect(up.started.sort()).toEqual(['kafka', 'mongo', 'postgres', 'rabbitmq', 'redis'])
     expect(JSON.stringify(up)).not.toMatch(/mm:[^*@]+@/) // the postgres password never printed
-    pids = recordedPids()
+    pids = recordedPids(statePath)
   })
 
   it('status --json lists the five servers with their URLs, healthy', async () => {
@@ -131,7 +112,7 @@ describe('mm up --infra native -d … mm down -v', () => {
     expect(json(again)).toMatchObject({alreadyUp: false, started: ['redis']})
     const after = await mm(['status', '--json'], {cwd})
     expect(after.exitCode).toBe(0)
-    pids = recordedPids()
+    pids = recordedPids(statePath)
   })
 
   it('logs shows prefixed server lines', async () => {
@@ -159,7 +140,7 @@ describe('mm up --infra native -d … mm down -v', () => {
     expect(r.exitCode, r.stderr).toBe(0)
     expect(pids.length).toBeGreaterThanOrEqual(6)
     expect(pids.filter((pid) => isAlive(pid))).toEqual([])
-    expect(processesUsing(cwd)).toEqual([])
+    expect(processesUsing([cwd], {environ: true})).toEqual([])
     const status = await mm(['status', '--json'], {cwd})
     expect(status.exitCode).toBe(1)
 
@@ -180,11 +161,11 @@ describe('mm up --infra native -d … mm down -v', () => {
   })
 
   it('mm down -v stops everything and removes the data', async () => {
-    pids = recordedPids()
+    pids = recordedPids(statePath)
     const v = await mm(['down', '-v'], {cwd})
     expect(v.exitCode, v.stderr).toBe(0)
     expect(existsSync(join(cwd, '.mm'))).toBe(false)
     expect(pids.filter((pid) => isAlive(pid))).toEqual([])
-    expect(processesUsing(cwd)).toEqual([])
+    expect(processesUsing([cwd], {environ: true})).toEqual([])
   })
 })
