@@ -3,10 +3,12 @@ import type pg from 'pg'
 
 import type {Namespace} from '../../src/infra/topology/spec.js'
 import type {Logger} from '../../src/lib/logger.js'
+import {jsonBodyText} from '../shared/amqp-body.js'
 import {markProcessedMany, withTransaction} from '../shared/db.js'
 import {appendOutbox} from '../shared/outbox.js'
 import {PoisonMessageError} from '../shared/errors.js'
 import type {OrderCreatedMessage} from '../shared/events.js'
+import {textFault} from '../shared/text.js'
 import type {CustomerCache} from './cache.js'
 import {isUuid, SCHEMA} from './domain.js'
 import {addOrders} from './repository.js'
@@ -17,10 +19,11 @@ export const ORDER_EVENTS_QUEUE = 'customer.order-events'
 const CONSUMER = 'customer.order-events'
 
 /** Parses the body of PLATFORM.md §3.3; anything else can never succeed, so it is poison. */
-export const parseOrderCreated = (content: Buffer): OrderCreatedMessage => {
+export const parseOrderCreated = (content: Buffer, properties?: amqp.MessageProperties): OrderCreatedMessage => {
   let body: unknown
+  const text = jsonBodyText(content, properties)
   try {
-    body = JSON.parse(content.toString('utf8'))
+    body = JSON.parse(text)
   } catch {
     throw new PoisonMessageError('message body is not JSON')
   }
@@ -30,6 +33,8 @@ export const parseOrderCreated = (content: Buffer): OrderCreatedMessage => {
   const data = m.data as Partial<OrderCreatedMessage['data']> | undefined
   if (typeof data !== 'object' || data === null) throw new PoisonMessageError('data is missing')
   if (typeof data.order_id !== 'string' || data.order_id.trim() === '' || data.order_id.length > 200) throw new PoisonMessageError('data.order_id must be a non-empty string')
+  const fault = textFault(data.order_id)
+  if (fault) throw new PoisonMessageError(`data.order_id ${fault}`)
   if (!isUuid(data.customer_id)) throw new PoisonMessageError('data.customer_id must be a uuid')
   return {event: 'order_created', data: {order_id: data.order_id, customer_id: data.customer_id}, timestamp: String(m.timestamp ?? '')}
 }
@@ -49,7 +54,7 @@ export interface OrderEventsDeps {
  * redelivery, in case the first attempt failed between the commit and the delete).
  */
 export const handleOrdersCreated = (deps: OrderEventsDeps) => async (msgs: amqp.ConsumeMessage[]): Promise<void> => {
-  const orders = msgs.map((m) => parseOrderCreated(m.content).data)
+  const orders = msgs.map((m) => parseOrderCreated(m.content, m.properties).data)
   const {fresh, known} = await withTransaction(deps.pool, async (client) => {
     const fresh = await markProcessedMany(client, SCHEMA, CONSUMER, orders.map((o) => o.order_id))
     const counts = new Map<string, number>()

@@ -1,3 +1,4 @@
+import {jsonBodyText} from '../shared/amqp-body.js'
 import {PoisonMessageError} from '../shared/errors.js'
 import {AmountError, parseAmount} from './decimal.js'
 
@@ -16,12 +17,13 @@ export const KEY_FIELDS = ['tenant', 'product_sku', 'use_unity'] as const
 const LONE_SURROGATE = /\p{Cs}/u
 
 /**
- * Parses and validates a pulse body. Anything that can never be processed throws
- * PoisonMessageError with a reason naming the field; the consumer dead-letters it at once.
+ * Parses and validates a pulse body (with the message's properties: a declared content type must
+ * be JSON, and the bytes UTF-8). Anything that can never be processed throws PoisonMessageError
+ * with a reason naming the field; the consumer dead-letters it at once.
  * The amount is read from the raw text of the JSON number, never through a float.
  */
-export const parsePulse = (body: Buffer | string): Pulse => {
-  const text = typeof body === 'string' ? body : body.toString('utf8')
+export const parsePulse = (body: Buffer | string, properties?: {contentType?: unknown; contentEncoding?: unknown}): Pulse => {
+  const text = typeof body === 'string' ? body : jsonBodyText(body, properties)
   let value: unknown
   try {
     value = JSON.parse(text)

@@ -32,6 +32,8 @@ export const startStockConsumer = (kit: Kit, ctx: RunnerContext, service: OrderS
       async handleBatch(ms) {
         const events = ms.map(({topic, message}): StockEvent & {type: string} => {
           const envelope = parseEnvelope(message.value)
+          const expected = topic === reserved ? 'stock.reserved' : 'stock.rejected'
+          if (envelope.type !== expected) throw new PoisonMessageError(`envelope type ${envelope.type} on the ${expected} topic`)
           const data = envelope.data as {order_id?: unknown; reason?: unknown; product_id?: unknown}
           if (typeof data.order_id !== 'string') throw new PoisonMessageError('data.order_id is not a string')
           if (topic === reserved) return {type: 'stock.reserved', eventId: envelope.event_id, orderId: data.order_id, transition: 'reserve'}

@@ -2,6 +2,7 @@ import type {FastifyInstance} from 'fastify'
 
 import type {Logger} from '../lib/logger.js'
 import {freePort, isPortFree} from '../lib/ports.js'
+import {clientErrorHandler, type GatewayError, installBodyParsers, rejectUnstorableText, renderError, schemaErrorFormatter, withoutBodyCoercion} from './http-input.js'
 import type {RunnerReport} from './supervisor.js'
 
 export interface Gateway {
@@ -20,28 +21,22 @@ export interface Mounted {
 }
 
 export const startGateway = async (opts: {host: string; port: number; logger: Logger; reports: () => RunnerReport[]; infra: () => Record<string, unknown>; mounts?: Mounted[]}): Promise<Gateway> => {
-  const {default: Fastify} = await import('fastify')
-  // Unknown body fields are a 400 (schemas say additionalProperties: false), never silently dropped.
-  const app = Fastify({logger: false, ajv: {customOptions: {removeAdditional: false}}})
-  app.setErrorHandler((error: {statusCode?: number; code?: string; message: string; validation?: unknown; details?: unknown; name?: string}, req, reply) => {
-    const status = error.statusCode && error.statusCode >= 400 && error.statusCode < 600 ? error.statusCode : 500
-    if (status >= 500) opts.logger.error('http.error', {method: req.method, url: req.url, error: error.message})
-    const code = error.validation ? 'invalid_request' : error.name === 'HttpError' ? error.code : status >= 500 ? 'internal' : status === 415 ? 'unsupported_media_type' : 'bad_request'
-    const details = error.validation ?? error.details
-    void reply.status(status).send({error: {code, message: status >= 500 ? 'internal error' : error.message, ...(details === undefined ? {} : {details})}})
+  const [{default: Fastify}, {default: ajvCompiler}] = await Promise.all([import('fastify'), import('@fastify/ajv-compiler')])
+  const render = renderError(opts.logger)
+  const app = Fastify({
+    logger: false,
+    // Unknown body fields are a 400 (schemas say additionalProperties: false), never silently dropped.
+    ajv: {customOptions: {removeAdditional: false}},
+    schemaController: {compilersFactory: {buildValidator: withoutBodyCoercion(ajvCompiler())}},
+    schemaErrorFormatter,
+    // Errors raised before routing (a path that is not valid percent-encoded UTF-8, a parameter over
+    // the router's length limit) and by Node itself (oversized headers) use the same error shape.
+    frameworkErrors: (error, req, reply) => render(error, req, reply),
+    clientErrorHandler,
   })
-  // A body-less action (POST /orders/:id/pay) sent with `content-type: application/json` and no
-  // body is no body at all, not a 400; malformed JSON stays a 400 (Fastify's own parser, with its
-  // prototype-poisoning protection, parses everything else).
-  const parseJson = app.getDefaultJsonParser('error', 'error')
-  app.removeContentTypeParser('application/json')
-  app.addContentTypeParser('application/json', {parseAs: 'string'}, (req, body, done) => {
-    if (body === '') {
-      done(null, undefined)
-      return
-    }
-    parseJson(req, body as string, done)
-  })
+  app.setErrorHandler((error: GatewayError, req, reply) => render(error, req, reply))
+  installBodyParsers(app)
+  app.addHook('preValidation', rejectUnstorableText)
   app.setNotFoundHandler((req, reply) => {
     void reply.status(404).send({error: {code: 'not_found', message: `no route for ${req.method} ${req.url.split('?')[0]}`}})
   })
