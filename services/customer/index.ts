@@ -16,7 +16,7 @@ export const createCustomerRunner = (): Runner =>
     const relay = startRelay(kit, ctx, SCHEMA)
     const consumer = await startRabbitConsumer(
       {
-        conn: kit.rabbit,
+        link: kit.rabbit,
         queue,
         handleBatch: handleOrdersCreated({pool: kit.pool, cache, ns: ctx.ns, logger: ctx.logger, feed: kit.feed}),
         backoffMs: [...ctx.config.retryBackoffMs],

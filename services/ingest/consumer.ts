@@ -6,7 +6,8 @@ import type {Logger} from '../../src/lib/logger.js'
 import {sleep} from '../../src/lib/proc.js'
 import type {RunnerCounters} from '../../src/runtime/runner.js'
 import type {Kit} from '../shared/component.js'
-import {consumeInBatches} from '../shared/rabbit-consumer.js'
+import {consumeInBatches, type ConsumerRun, keepConsuming} from '../shared/rabbit-consumer.js'
+import type {RabbitLink} from '../shared/rabbit.js'
 import {AggregateOverflowError, type PulseOutcome, type PulseWrite, recordPulses} from './aggregate.js'
 import {parsePulse} from './pulse.js'
 
@@ -14,7 +15,7 @@ import {parsePulse} from './pulse.js'
 export const PULSES_PREFETCH = 1000
 
 export interface PulseConsumerDeps {
-  rabbit: amqp.ChannelModel
+  rabbit: RabbitLink
   redis: Redis
   ns: Namespace
   backoffMs: readonly number[]
@@ -48,7 +49,7 @@ const itemOf = (msg: amqp.ConsumeMessage): Item => {
   const raw: unknown = msg.properties.messageId
   const messageId = typeof raw === 'string' && raw !== '' ? raw : undefined
   try {
-    return {msg, write: {pulse: parsePulse(msg.content), messageId}, attempts: 1, done: false}
+    return {msg, write: {pulse: parsePulse(msg.content, msg.properties), messageId}, attempts: 1, done: false}
   } catch (error) {
     return {msg, error: toError(error), attempts: 1, done: false} // never valid: dead-lettered at once
   }
@@ -67,111 +68,111 @@ export const startPulseConsumer = async (deps: PulseConsumerDeps, signal: AbortS
   const queue = deps.ns('pulses')
   const prefetch = deps.prefetch ?? PULSES_PREFETCH
   const maxBatch = deps.maxBatch ?? Math.max(1, Math.floor(prefetch / 2))
-  const channel = await deps.rabbit.createConfirmChannel()
-  channel.on('error', (error: Error) => deps.logger.warn('rabbitmq.channel_error', {queue, error: error.message}))
-  await channel.prefetch(prefetch)
-
-  const deadLetter = async (items: Item[]) => {
-    if (items.length === 0) return
-    for (const {msg, error, attempts} of items) {
-      channel.publish('', dlqOf(queue), msg.content, {
-        ...msg.properties,
-        headers: {
-          ...msg.properties.headers,
-          'x-original-queue': queue,
-          'x-original-exchange': msg.fields.exchange,
-          'x-original-routing-key': msg.fields.routingKey,
-          'x-error-class': error!.name || 'Error',
-          'x-error-message': error!.message.slice(0, 1000),
-          'x-attempts': attempts,
-          'x-failed-at': new Date().toISOString(),
-        },
-      })
+  // The pulses on one channel, opened again by keepConsuming after the connection was lost.
+  const consumeOn = (channel: amqp.ConfirmChannel): Promise<ConsumerRun> => {
+    const deadLetter = async (items: Item[]) => {
+      if (items.length === 0) return
+      for (const {msg, error, attempts} of items) {
+        channel.publish('', dlqOf(queue), msg.content, {
+          ...msg.properties,
+          headers: {
+            ...msg.properties.headers,
+            'x-original-queue': queue,
+            'x-original-exchange': msg.fields.exchange,
+            'x-original-routing-key': msg.fields.routingKey,
+            'x-error-class': error!.name || 'Error',
+            'x-error-message': error!.message.slice(0, 1000),
+            'x-attempts': attempts,
+            'x-failed-at': new Date().toISOString(),
+          },
+        })
+      }
+      await channel.waitForConfirms()
+      for (const item of items) {
+        item.done = true
+        deps.stats.failed++
+        deps.stats.deadLettered++
+        const id = item.msg.properties.messageId as string | undefined
+        deps.logger.warn('consumer.dead_lettered', {queue, messageId: id, error: item.error!.message})
+        deps.feed({type: 'pulse', id, outcome: 'dead-lettered', detail: item.error!.message})
+      }
     }
-    await channel.waitForConfirms()
-    for (const item of items) {
-      item.done = true
-      deps.stats.failed++
-      deps.stats.deadLettered++
-      const id = item.msg.properties.messageId as string | undefined
-      deps.logger.warn('consumer.dead_lettered', {queue, messageId: id, error: item.error!.message})
-      deps.feed({type: 'pulse', id, outcome: 'dead-lettered', detail: item.error!.message})
-    }
-  }
 
-  /** One script call for the pulses not recorded yet; on overflow flush once, then go on. */
-  const recordRest = async (items: Item[], flushed: Set<Item>): Promise<void> => {
-    for (let rest = items; rest.length > 0; ) {
-      const {outcomes, error} = await recordPulses(deps.redis, deps.ns, rest.map((i) => i.write!))
-      outcomes.forEach((outcome, j) => outcome && Object.assign(rest[j]!, {outcome, done: true}))
-      rest = rest.filter((i) => !i.done)
-      if (!error) continue
-      // The live total of a key reached the Redis integer limit: move it to PostgreSQL, go on.
-      if (!(error instanceof AggregateOverflowError) || flushed.has(rest[0]!)) throw error
-      flushed.add(rest[0]!)
-      deps.logger.warn('ingest.aggregate_overflow_flush', {error: error.message})
-      await deps.flush()
-    }
-  }
-
-  /** The valid pulses of a batch: all at once with retries, then one by one. False when aborted. */
-  const record = async (items: Item[]): Promise<boolean> => {
-    const flushed = new Set<Item>()
-    let rest = items
-    for (let attempt = 1; rest.length > 0; attempt++) {
-      try {
-        await recordRest(rest, flushed)
-        return true
-      } catch (error) {
+    /** One script call for the pulses not recorded yet; on overflow flush once, then go on. */
+    const recordRest = async (items: Item[], flushed: Set<Item>): Promise<void> => {
+      for (let rest = items; rest.length > 0; ) {
+        const {outcomes, error} = await recordPulses(deps.redis, deps.ns, rest.map((i) => i.write!))
+        outcomes.forEach((outcome, j) => outcome && Object.assign(rest[j]!, {outcome, done: true}))
         rest = rest.filter((i) => !i.done)
+        if (!error) continue
+        // The live total of a key reached the Redis integer limit: move it to PostgreSQL, go on.
+        if (!(error instanceof AggregateOverflowError) || flushed.has(rest[0]!)) throw error
+        flushed.add(rest[0]!)
+        deps.logger.warn('ingest.aggregate_overflow_flush', {error: error.message})
+        await deps.flush()
+      }
+    }
+
+    /** The valid pulses of a batch: all at once with retries, then one by one. False when aborted. */
+    const record = async (items: Item[]): Promise<boolean> => {
+      const flushed = new Set<Item>()
+      let rest = items
+      for (let attempt = 1; rest.length > 0; attempt++) {
+        try {
+          await recordRest(rest, flushed)
+          return true
+        } catch (error) {
+          rest = rest.filter((i) => !i.done)
+          if (signal.aborted) return false
+          if (attempt > deps.backoffMs.length) break
+          deps.stats.retried += rest.length
+          deps.logger.warn('ingest.batch_retry', {queue, attempt, pulses: rest.length, error: toError(error).message})
+          await sleep(deps.backoffMs[attempt - 1]!, signal)
+        }
+      }
+      for (const item of rest) {
         if (signal.aborted) return false
-        if (attempt > deps.backoffMs.length) break
-        deps.stats.retried += rest.length
-        deps.logger.warn('ingest.batch_retry', {queue, attempt, pulses: rest.length, error: toError(error).message})
-        await sleep(deps.backoffMs[attempt - 1]!, signal)
+        try {
+          await recordRest([item], flushed)
+        } catch (error) {
+          item.error = toError(error)
+          item.attempts = deps.backoffMs.length + 2
+        }
       }
+      return true
     }
-    for (const item of rest) {
-      if (signal.aborted) return false
-      try {
-        await recordRest([item], flushed)
-      } catch (error) {
-        item.error = toError(error)
-        item.attempts = deps.backoffMs.length + 2
+
+    /** Validates a batch, starts its dead letters and records its valid pulses in Redis. */
+    const writeBatch = async (msgs: amqp.ConsumeMessage[]) => {
+      const batch = msgs.map(itemOf)
+      const confirmed = deadLetter(batch.filter((i) => i.error))
+      confirmed.catch(() => {}) // awaited in settleBatch
+      const valid = batch.filter((i) => i.write)
+      const completed = await record(valid)
+      return {batch, valid, confirmed, completed}
+    }
+
+    /** Dead letters confirmed, then one ack for the whole batch (or one per message if some must go back). */
+    const settleBatch = async ({batch, valid, confirmed, completed}: Awaited<ReturnType<typeof writeBatch>>) => {
+      await deps.beforeAck?.(batch.length)
+      let dlqFailure: Error | undefined
+      await confirmed.catch((error: unknown) => (dlqFailure = toError(error)))
+      await deadLetter(valid.filter((i) => i.error && !i.done)).catch((error: unknown) => (dlqFailure = toError(error)))
+      if (dlqFailure) deps.logger.error('consumer.dead_letter_failed', {queue, error: dlqFailure.message})
+      if (batch.every((i) => i.done)) channel.ack(batch.at(-1)!.msg, true)
+      else for (const i of batch) i.done ? channel.ack(i.msg) : channel.nack(i.msg, false, true) // back to the queue
+      const recorded = valid.filter((i) => i.outcome)
+      deps.stats.handled += recorded.length
+      if (recorded.length > 0) {
+        const duplicates = recorded.filter((i) => i.outcome === 'duplicate').length
+        deps.feed({type: 'pulse', outcome: 'handled', detail: `${recorded.length} pulses (${duplicates} duplicate)`})
       }
+      if (!completed) deps.logger.info('ingest.batch_interrupted', {queue, requeued: batch.filter((i) => !i.done).length})
     }
-    return true
-  }
 
-  /** Validates a batch, starts its dead letters and records its valid pulses in Redis. */
-  const writeBatch = async (msgs: amqp.ConsumeMessage[]) => {
-    const batch = msgs.map(itemOf)
-    const confirmed = deadLetter(batch.filter((i) => i.error))
-    confirmed.catch(() => {}) // awaited in settleBatch
-    const valid = batch.filter((i) => i.write)
-    const completed = await record(valid)
-    return {batch, valid, confirmed, completed}
+    // One batch at a time (two in flight measured no faster): while one waits for Redis, the next
+    // fills up in the buffer.
+    return consumeInBatches({channel, queue, maxBatch, logger: deps.logger, handle: async (msgs) => settleBatch(await writeBatch(msgs))}, signal)
   }
-
-  /** Dead letters confirmed, then one ack for the whole batch (or one per message if some must go back). */
-  const settleBatch = async ({batch, valid, confirmed, completed}: Awaited<ReturnType<typeof writeBatch>>) => {
-    await deps.beforeAck?.(batch.length)
-    let dlqFailure: Error | undefined
-    await confirmed.catch((error: unknown) => (dlqFailure = toError(error)))
-    await deadLetter(valid.filter((i) => i.error && !i.done)).catch((error: unknown) => (dlqFailure = toError(error)))
-    if (dlqFailure) deps.logger.error('consumer.dead_letter_failed', {queue, error: dlqFailure.message})
-    if (batch.every((i) => i.done)) channel.ack(batch.at(-1)!.msg, true)
-    else for (const i of batch) i.done ? channel.ack(i.msg) : channel.nack(i.msg, false, true) // back to the queue
-    const recorded = valid.filter((i) => i.outcome)
-    deps.stats.handled += recorded.length
-    if (recorded.length > 0) {
-      const duplicates = recorded.filter((i) => i.outcome === 'duplicate').length
-      deps.feed({type: 'pulse', outcome: 'handled', detail: `${recorded.length} pulses (${duplicates} duplicate)`})
-    }
-    if (!completed) deps.logger.info('ingest.batch_interrupted', {queue, requeued: batch.filter((i) => !i.done).length})
-  }
-
-  // One batch at a time (two in flight measured no faster): while one waits for Redis, the next
-  // fills up in the buffer.
-  return consumeInBatches({channel, queue, maxBatch, logger: deps.logger, handle: async (msgs) => settleBatch(await writeBatch(msgs))}, signal)
+  return keepConsuming({link: deps.rabbit, queue, prefetch, logger: deps.logger}, signal, consumeOn)
 }

@@ -1,7 +1,6 @@
 import type {FastifyInstance} from 'fastify'
 import {Redis} from 'ioredis'
 import type {Kafka, Producer} from 'kafkajs'
-import type amqp from 'amqplib'
 import {MongoClient} from 'mongodb'
 import type pg from 'pg'
 
@@ -12,7 +11,7 @@ import {createPool} from './db.js'
 import {createEventFeed, type FeedEntry} from './events-feed.js'
 import {createKafka} from './kafka.js'
 import {type Relay, startOutboxRelay} from './outbox.js'
-import {connectRabbit, type RabbitPublisher} from './rabbit.js'
+import {connectRabbit, type RabbitLink, type RabbitPublisher} from './rabbit.js'
 import {countMongo, countPool, countProducer, countRedis, emptyRoundTrips, type RoundTrips} from './round-trips.js'
 
 export interface Needs {
@@ -29,7 +28,7 @@ export interface Kit {
   redis: Redis
   kafka: Kafka
   producer: Producer
-  rabbit: amqp.ChannelModel
+  rabbit: RabbitLink
   mongo: MongoClient
   counters: RunnerCounters
   /** The same object as counters.calls: requests sent to each server. */

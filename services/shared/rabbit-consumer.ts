@@ -5,9 +5,10 @@ import {sleep, untilAborted} from '../../src/lib/proc.js'
 import {dlqOf} from '../../src/infra/topology/spec.js'
 import {PoisonMessageError} from './errors.js'
 import type {ConsumerStats} from './kafka.js'
+import type {RabbitLink} from './rabbit.js'
 
 export interface RabbitConsumerDeps {
-  conn: amqp.ChannelModel
+  link: RabbitLink
   queue: string
   /** Unacked messages the broker may send ahead. Default 200. */
   prefetch?: number
@@ -37,12 +38,12 @@ const toError = (error: unknown): Error => (error instanceof Error ? error : new
  * covers a message still being handled. On abort, the batch in flight finishes and the rest goes
  * back to the queue.
  */
-export const startRabbitConsumer = async (deps: RabbitConsumerDeps, signal: AbortSignal): Promise<{stopped: Promise<void>}> => {
-  const maxBatch = deps.maxBatch ?? 100
-  const channel = await deps.conn.createConfirmChannel()
-  channel.on('error', (error: Error) => deps.logger.warn('rabbitmq.channel_error', {queue: deps.queue, error: error.message}))
-  await channel.prefetch(deps.prefetch ?? 200)
+export const startRabbitConsumer = (deps: RabbitConsumerDeps, signal: AbortSignal): Promise<{stopped: Promise<void>}> =>
+  keepConsuming({link: deps.link, queue: deps.queue, prefetch: deps.prefetch ?? 200, logger: deps.logger}, signal, (channel) => consumeOn(deps, channel, signal))
 
+/** The batching consumer on one channel, until the signal aborts or the channel closes. */
+const consumeOn = (deps: RabbitConsumerDeps, channel: amqp.ConfirmChannel, signal: AbortSignal): Promise<ConsumerRun> => {
+  const maxBatch = deps.maxBatch ?? 100
   const deadLetter = async (msg: amqp.ConsumeMessage, error: Error, attempts: number) => {
     channel.publish('', dlqOf(deps.queue), msg.content, {
       ...msg.properties,
@@ -108,6 +109,50 @@ export const startRabbitConsumer = async (deps: RabbitConsumerDeps, signal: Abor
   return consumeInBatches({channel, queue: deps.queue, maxBatch, logger: deps.logger, handle}, signal)
 }
 
+/** A delivery loop on one channel: `stopped` says whether the signal aborted or the channel was lost. */
+export interface ConsumerRun {
+  stopped: Promise<'aborted' | 'closed'>
+}
+
+/**
+ * Keeps a consumer alive across lost channels and connections (a broker restart, a network cut):
+ * `open` starts the delivery loop on a fresh confirm channel, and when that channel closes under
+ * it, a new one is opened as soon as the link has reconnected (backoff 200 ms doubling to 5 s).
+ * What the lost channel delivered but had not acked, the broker requeues; the handlers are
+ * idempotent, so the redelivery changes nothing. The first open is awaited, so a start-up failure
+ * surfaces to the runner.
+ */
+export const keepConsuming = async (
+  o: {link: RabbitLink; queue: string; prefetch: number; logger: Logger},
+  signal: AbortSignal,
+  open: (channel: amqp.ConfirmChannel) => Promise<ConsumerRun>,
+): Promise<{stopped: Promise<void>}> => {
+  const session = async (conn: amqp.ChannelModel): Promise<ConsumerRun> => {
+    const channel = await conn.createConfirmChannel()
+    channel.on('error', (error: Error) => o.logger.warn('rabbitmq.channel_error', {queue: o.queue, error: error.message}))
+    await channel.prefetch(o.prefetch)
+    return open(channel)
+  }
+  let run = await session(o.link.current())
+  const stopped = (async () => {
+    while ((await run.stopped) === 'closed' && !signal.aborted && !o.link.closed) {
+      o.logger.warn('rabbitmq.consumer_lost', {queue: o.queue})
+      for (let delay = 200; !signal.aborted; delay = Math.min(delay * 2, 5000)) {
+        try {
+          run = await session(await o.link.connection(signal))
+          o.logger.info('rabbitmq.consumer_resumed', {queue: o.queue})
+          break
+        } catch (error) {
+          if (signal.aborted || o.link.closed) return
+          o.logger.debug('rabbitmq.consumer_reopen_failed', {queue: o.queue, error: toError(error).message, retryInMs: delay})
+          await sleep(delay, signal)
+        }
+      }
+    }
+  })()
+  return {stopped}
+}
+
 /**
  * The delivery loop of a batching consumer: what one read of the prefetch window brought is
  * handed to `handle` in batches of at most `maxBatch`, one batch at a time (so a multiple ack
@@ -118,10 +163,15 @@ export const startRabbitConsumer = async (deps: RabbitConsumerDeps, signal: Abor
 export const consumeInBatches = async (
   o: {channel: amqp.Channel; queue: string; maxBatch: number; logger: Logger; handle: (msgs: amqp.ConsumeMessage[]) => Promise<void>},
   signal: AbortSignal,
-): Promise<{stopped: Promise<void>}> => {
+): Promise<ConsumerRun> => {
   const {channel, queue} = o
   let closed = false
-  channel.on('close', () => (closed = true))
+  const lost = new Promise<void>((resolve) =>
+    channel.on('close', () => {
+      closed = true
+      resolve()
+    }),
+  )
   const buffer: amqp.ConsumeMessage[] = []
   let draining: Promise<void> | undefined
   const drain = () => {
@@ -130,7 +180,12 @@ export const consumeInBatches = async (
       await new Promise((resolve) => setImmediate(resolve)) // gather what this read delivered
       while (buffer.length > 0 && !closed && !signal.aborted) await o.handle(buffer.splice(0, o.maxBatch))
     })()
-      .catch((error: unknown) => o.logger.error('consumer.batch_failed', {queue, error: toError(error).message}))
+      // On a lost channel the ack fails; the broker requeues what was not acked.
+      .catch((error: unknown) => {
+        const fields = {queue, error: toError(error).message}
+        if (closed) o.logger.warn('consumer.batch_failed', {...fields, channelClosed: true})
+        else o.logger.error('consumer.batch_failed', fields)
+      })
       .finally(() => {
         draining = undefined
         if (buffer.length > 0) drain()
@@ -143,7 +198,12 @@ export const consumeInBatches = async (
     drain()
   })
 
-  const stopped = untilAborted(signal).then(async () => {
+  const stopped = Promise.race([untilAborted(signal).then(() => 'aborted' as const), lost.then(() => 'closed' as const)]).then(async (why) => {
+    if (why === 'closed') {
+      await draining
+      buffer.length = 0 // never acked on the lost channel: the broker requeued them
+      return why
+    }
     await channel.cancel(consumerTag).catch(() => {})
     await draining
     if (!closed && buffer.length > 0) {
@@ -155,6 +215,7 @@ export const consumeInBatches = async (
     }
     buffer.length = 0
     await channel.close().catch(() => {})
+    return why
   })
   return {stopped}
 }

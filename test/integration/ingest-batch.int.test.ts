@@ -8,6 +8,7 @@ import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {AggregateOverflowError, recordPulses} from '../../services/ingest/aggregate.js'
 import {type PulseConsumerDeps, startPulseConsumer} from '../../services/ingest/consumer.js'
 import {flushNow} from '../../services/ingest/flush.js'
+import {connectRabbit} from '../../services/shared/rabbit.js'
 import {silentLogger} from '../../src/lib/logger.js'
 import {eventually, startTestPlatform, type TestPlatform} from './harness.js'
 
@@ -40,18 +41,18 @@ describe('ingest consumer batches', () => {
 
   /** A consumer of its own (connection, counters, feed). `stop` aborts it; `kill` drops its connection. */
   const consumer = async (opts: Partial<PulseConsumerDeps> = {}) => {
-    const conn = await amqp.connect(p.endpoints.rabbitmq)
-    conn.on('error', () => {})
+    const link = await connectRabbit(p.endpoints.rabbitmq, silentLogger)
     const stats = {handled: 0, failed: 0, retried: 0, deadLettered: 0}
     const feed: Feed[] = []
     const ac = new AbortController()
-    const started = await startPulseConsumer({rabbit: conn, redis, ns: p.ns, backoffMs: [10, 20], logger: silentLogger, stats, feed: (e) => feed.push(e), flush, ...opts}, ac.signal)
+    const started = await startPulseConsumer({rabbit: link, redis, ns: p.ns, backoffMs: [10, 20], logger: silentLogger, stats, feed: (e) => feed.push(e), flush, ...opts}, ac.signal)
     const stop = async () => {
       ac.abort()
       await started.stopped
-      await conn.close().catch(() => {})
+      await link.close()
     }
-    return {conn, stats, feed, ac, stop, kill: () => conn.close()}
+    // kill: the connection goes, and the link does not reconnect (a crashed consumer).
+    return {stats, feed, ac, stop, kill: () => link.close()}
   }
   const settled = (c: {stats: {handled: number; failed: number}}, n: number) => eventually(async () => c.stats.handled + c.stats.failed >= n, {timeoutMs: 30_000, what: `${n} messages settled`})
   const publish = async (messages: Msg[]) => {
