@@ -15,16 +15,23 @@ export const createPool = (url: string, logger: Logger, max = 10): pg.Pool => {
 /** Runs `fn` in one transaction: commit on success, rollback on any error. */
 export const withTransaction = async <T>(pool: pg.Pool, fn: (client: pg.PoolClient) => Promise<T>): Promise<T> => {
   const client = await pool.connect()
+  // A checked-out client has no listener of its own (pg-pool listens only to idle ones): when the
+  // server dies mid-transaction its 'error' event would crash the process. The query in flight
+  // fails anyway; the client is then destroyed instead of going back to the pool.
+  let broken: Error | undefined
+  const onError = (error: Error) => (broken = error)
+  client.on('error', onError)
   try {
     await client.query('BEGIN')
     const result = await fn(client)
     await client.query('COMMIT')
     return result
   } catch (error) {
-    await client.query('ROLLBACK').catch(() => {})
+    if (!broken) await client.query('ROLLBACK').catch(() => {})
     throw error
   } finally {
-    client.release()
+    client.removeListener('error', onError)
+    client.release(broken)
   }
 }
 
