@@ -68,6 +68,25 @@ export const waitFor = async <T>(
   }
 }
 
+/** The live processes of process group `pgid` (Linux /proc; empty elsewhere). */
+export const groupMembers = (pgid: number): number[] => {
+  let pids: string[]
+  try {
+    pids = readdirSync('/proc').filter((p) => /^\d+$/.test(p))
+  } catch {
+    return []
+  }
+  return pids.map(Number).filter((pid) => {
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ') // state ppid pgrp …
+      return fields[0] !== 'Z' && Number(fields[2]) === pgid
+    } catch {
+      return false
+    }
+  })
+}
+
 /** Stops a process: SIGTERM, wait, then SIGKILL. Resolves once it is gone. */
 export const stopProcess = async (pid: number, {timeoutMs = 15_000, group = true} = {}): Promise<void> => {
   if (!isAlive(pid)) return

@@ -4,7 +4,7 @@ import {createServer, type Server} from 'node:net'
 import {afterEach, describe, expect, it} from 'vitest'
 
 import {freePort} from '../../src/lib/ports.js'
-import {isAlive, listenersOn, stopProcess, waitFor} from '../../src/lib/proc.js'
+import {groupMembers, isAlive, listenersOn, stopProcess, waitFor} from '../../src/lib/proc.js'
 
 const linux = existsSync('/proc/net/tcp')
 
@@ -182,5 +182,21 @@ describe('stopProcess', () => {
     const startedAt = Date.now()
     await stopProcess(child.pid!, {timeoutMs: 5000})
     expect(Date.now() - startedAt).toBeLessThan(1000)
+  })
+})
+
+describe('groupMembers', () => {
+  it.runIf(linux)('finds what a killed launcher left running in its process group (what mm up reaps)', async () => {
+    // A launcher script and its server, like rabbitmq-server and its Erlang VM.
+    const child = start('sh', ['-c', 'sleep 30 & wait'])
+    const pgid = child.pid!
+    const server = await waitFor(async () => groupMembers(pgid).find((p) => p !== pgid), {timeoutMs: 5000, intervalMs: 10})
+    expect(server).toBeGreaterThan(0)
+    process.kill(pgid, 'SIGKILL') // the launcher alone
+    await exited(child)
+    expect(isAlive(pgid)).toBe(false)
+    expect(groupMembers(pgid)).toEqual([server])
+    process.kill(server!, 'SIGKILL')
+    expect(await waitFor(async () => (groupMembers(pgid).length === 0 ? true : undefined), {timeoutMs: 5000, intervalMs: 10})).toBe(true)
   })
 })

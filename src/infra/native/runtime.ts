@@ -6,7 +6,7 @@ import {join} from 'node:path'
 import {ExitCode, MmError, PreflightError, errorMessage, indent, tail} from '../../lib/errors.js'
 import type {Logger} from '../../lib/logger.js'
 import {choosePorts} from '../../lib/ports.js'
-import {cmdline, isAlive, sleep, stopProcess} from '../../lib/proc.js'
+import {cmdline, groupMembers, isAlive, signal, sleep, stopProcess, waitFor} from '../../lib/proc.js'
 import {maskUrl} from '../../lib/urls.js'
 import {defaultProber} from '../probes.js'
 import {type PlatformState, StateStore} from '../state.js'
@@ -101,6 +101,16 @@ export const createNativeRuntime = (opts: NativeOptions): InfraRuntime & {state:
     if (entry.pid && isRunning(server, entry.pid)) {
       opts.logger.info('server.stopping', {server: server.name, pid: entry.pid})
       await stopProcess(entry.pid, {timeoutMs: 30_000})
+    } else if (entry.pid) {
+      // The process mm started is gone, but what it started may not be: RabbitMQ's launcher
+      // script killed alone leaves its Erlang VM holding the ports and the data. Servers are
+      // started detached, so their processes share the launcher's process group.
+      const orphans = groupMembers(entry.pid)
+      if (orphans.length > 0) {
+        opts.logger.warn('server.orphans_killed', {server: server.name, pids: orphans})
+        for (const pid of orphans) signal(pid, 'SIGKILL', false)
+        await waitFor(async () => (groupMembers(entry.pid!).length === 0 ? true : undefined), {timeoutMs: 10_000, intervalMs: 50})
+      }
     }
     await server.cleanup?.(contextOf(server, state, entry.ports))
   }
