@@ -31,10 +31,14 @@ import de.bwaldvogel.mongo.backend.memory.MemoryBackend;
 import de.bwaldvogel.mongo.backend.memory.MemoryCollection;
 import de.bwaldvogel.mongo.backend.memory.MemoryDatabase;
 import de.bwaldvogel.mongo.bson.Document;
+import de.bwaldvogel.mongo.wire.message.MongoMessage;
+import io.netty.channel.Channel;
 
 import java.io.File;
 import java.net.InetSocketAddress;
 import java.util.List;
+import java.util.Locale;
+import java.util.Set;
 import org.h2.mvstore.MVMap;
 import org.h2.mvstore.MVStore;
 
@@ -95,8 +99,38 @@ public class MmMongoServer {
     }
 
     static final class IdFirstH2Backend extends H2Backend {
+        /** Commands that change data: committed to the file before they are answered. */
+        private static final Set<String> WRITES = Set.of("insert", "update", "delete", "findandmodify", "create", "drop", "dropdatabase",
+                "createindexes", "dropindexes", "renamecollection");
+
         IdFirstH2Backend(String fileName) {
             super(fileName); // opens the databases already in the file, through the override below
+        }
+
+        // H2's MVStore commits on its own only every second or so: a write acknowledged just before
+        // a SIGKILL was lost, and the projector, whose Kafka offsets had moved on, never wrote it
+        // again (the chaos tier found orders stuck at PENDING in orders_view). Committing before
+        // the answer makes an acknowledged write survive the process (the OS holds the file pages).
+        @Override
+        public Document handleMessage(MongoMessage message) {
+            Document answer = super.handleMessage(message);
+            commitIfWrite(message.getDocument());
+            return answer;
+        }
+
+        @Override
+        public Document handleCommand(Channel channel, String database, String command, Document query) {
+            Document answer = super.handleCommand(channel, database, command, query);
+            if (WRITES.contains(command.toLowerCase(Locale.ROOT))) {
+                commit();
+            }
+            return answer;
+        }
+
+        private void commitIfWrite(Document command) {
+            if (command != null && !command.isEmpty() && WRITES.contains(command.keySet().iterator().next().toLowerCase(Locale.ROOT))) {
+                commit();
+            }
         }
 
         @Override
