@@ -4,7 +4,7 @@ import type amqp from 'amqplib'
 
 import {type Namespace, rootNamespace} from '../../infra/topology/spec.js'
 import type {Endpoints} from '../../infra/types.js'
-import {UsageError} from '../../lib/errors.js'
+import {MmError, UsageError} from '../../lib/errors.js'
 import type {Logger} from '../../lib/logger.js'
 import {createPacer, seededRandom} from './schedule.js'
 
@@ -45,6 +45,9 @@ export interface LoadPulsesResult {
   warnings: string[]
 }
 
+/** How long a run waits for RabbitMQ to come back before it gives up. */
+const RECONNECT_FOR_MS = 60_000
+
 const MILLI = 1000n
 const formatMilli = (m: bigint): string => {
   const whole = m / MILLI
@@ -71,53 +74,123 @@ export const loadPulses = async (o: LoadPulsesOptions): Promise<LoadPulsesResult
   const queue = ns('pulses')
   const random = seededRandom(o.seed ?? Date.now())
   const amqpLib = await import('amqplib')
-  const conn = await amqpLib.connect(o.endpoints.rabbitmq)
-  conn.on('error', (error: Error) => o.logger.warn('rabbitmq.error', {error: error.message}))
-  const totals = new Map<string, PulseTotal & {milli: bigint}>()
+  // The connection comes back if the broker restarts mid-run (`mm up` repairing it): a batch
+  // the broker had not confirmed is published again with the same message ids, which ingest
+  // deduplicates, and only confirmed pulses count in the totals.
+  let conn: amqp.ChannelModel | undefined
+  let everConnected = false
   let published = 0
   let invalid = 0
+  let connecting: Promise<amqp.ChannelModel> | undefined
+  const connection = (): Promise<amqp.ChannelModel> =>
+    conn
+      ? Promise.resolve(conn)
+      : (connecting ??= (async () => {
+          const deadline = Date.now() + RECONNECT_FOR_MS
+          for (let delay = 200; ; delay = Math.min(delay * 2, 2000)) {
+            try {
+              const c = await amqpLib.connect(o.endpoints.rabbitmq)
+              c.on('error', (error: Error) => o.logger.warn('rabbitmq.error', {error: error.message}))
+              c.on('close', () => conn === c && (conn = undefined))
+              return (conn = c)
+            } catch (error) {
+              if (!everConnected) throw error // never connected: the platform is not there
+              if (Date.now() > deadline || o.signal.aborted) throw new MmError(`RabbitMQ unreachable for ${RECONNECT_FOR_MS / 1000}s after ${published} confirmed pulses: ${(error as Error).message}`, 'check mm status; the totals of the confirmed pulses were not printed')
+              await new Promise((resolve) => setTimeout(resolve, delay))
+            }
+          }
+        })().finally(() => (connecting = undefined)))
+  await connection()
+  everConnected = true
+  const totals = new Map<string, PulseTotal & {milli: bigint}>()
   const started = Date.now()
   const pacer = createPacer({rate: o.rate, total: o.total, signal: o.signal})
   let maxBehind = 0
+  type Pending = {body: Buffer; messageId: string; key?: {tenant: string; sku: string; unit: string; milli: bigint}}
+  /** Counted only once the broker confirmed it. */
+  const count = (batch: Pending[]) => {
+    for (const m of batch) {
+      published++
+      if (!m.key) {
+        invalid++
+        continue
+      }
+      const {tenant, sku, unit, milli} = m.key
+      const id = JSON.stringify([tenant, sku, unit])
+      const t = totals.get(id) ?? {tenant, product_sku: sku, use_unity: unit, used_amount: '0', count: 0, milli: 0n}
+      t.milli += milli
+      t.count++
+      totals.set(id, t)
+    }
+  }
   try {
     const worker = async () => {
-      const ch: amqp.ConfirmChannel = await conn.createConfirmChannel()
-      let pending = 0
+      let ch: amqp.ConfirmChannel | undefined
+      /** A batch whose channel broke while it was being sent goes out again whole, on a new one. */
+      let broken = false
+      const openChannel = async () => {
+        const c = await (await connection()).createConfirmChannel()
+        c.on('error', () => {})
+        return (ch = c)
+      }
+      const send = (c: amqp.ConfirmChannel, m: Pending) => c.sendToQueue(queue, m.body, {messageId: m.messageId, contentType: 'application/json', persistent: true})
+      const confirm = async (batch: Pending[]) => {
+        for (let attempt = 0; ; attempt++) {
+          try {
+            let c = ch
+            if (broken || attempt > 0 || !c) {
+              if (attempt > 0) o.logger.warn('load.republish', {pulses: batch.length, attempt})
+              c = await openChannel()
+              for (const m of batch) send(c, m)
+            }
+            await c.waitForConfirms()
+            broken = false
+            count(batch)
+            return
+          } catch (error) {
+            ch = undefined
+            if (o.signal.aborted) throw error
+            await new Promise((resolve) => setTimeout(resolve, 100))
+          }
+        }
+      }
+      let batch: Pending[] = []
       for (;;) {
         const i = await pacer.next()
         if (i === undefined) break
         maxBehind = Math.max(maxBehind, pacer.behindMs())
-        let body: string
+        let m: Pending
         if (random() < o.invalidRatio) {
-          body = INVALID[Math.floor(random() * INVALID.length)]!()
-          invalid++
+          m = {body: Buffer.from(INVALID[Math.floor(random() * INVALID.length)]!()), messageId: randomUUID()}
         } else {
           const tenant = `tenant-${1 + Math.floor(random() * o.tenants)}`
           const sku = `SKU-${String(1 + Math.floor(random() * o.skus)).padStart(4, '0')}`
           const unit = o.units[Math.floor(random() * o.units.length)]!
           const milli = BigInt(1 + Math.floor(random() * 10_000)) // 0.001 .. 10.000
-          const amount = formatMilli(milli)
-          body = `{"tenant":${JSON.stringify(tenant)},"product_sku":${JSON.stringify(sku)},"use_unity":${JSON.stringify(unit)},"used_amount":${amount}}`
-          const key = JSON.stringify([tenant, sku, unit])
-          const t = totals.get(key) ?? {tenant, product_sku: sku, use_unity: unit, used_amount: '0', count: 0, milli: 0n}
-          t.milli += milli
-          t.count++
-          totals.set(key, t)
+          const body = `{"tenant":${JSON.stringify(tenant)},"product_sku":${JSON.stringify(sku)},"use_unity":${JSON.stringify(unit)},"used_amount":${formatMilli(milli)}}`
+          m = {body: Buffer.from(body), messageId: randomUUID(), key: {tenant, sku, unit, milli}}
         }
-        ch.sendToQueue(queue, Buffer.from(body), {messageId: randomUUID(), contentType: 'application/json', persistent: true})
-        published++
-        if (++pending >= 200) {
-          await ch.waitForConfirms()
-          pending = 0
+        batch.push(m)
+        if (!broken) {
+          try {
+            send(ch ?? (await openChannel()), m)
+          } catch {
+            broken = true
+            ch = undefined
+          }
+        }
+        if (batch.length >= 200) {
+          await confirm(batch)
+          batch = []
           o.onProgress?.({published, total: o.total, behindMs: pacer.behindMs()})
         }
       }
-      await ch.waitForConfirms()
-      await ch.close()
+      if (batch.length > 0) await confirm(batch)
+      await ch?.close().catch(() => {})
     }
     await Promise.all(Array.from({length: Math.max(1, o.workers)}, worker))
   } finally {
-    await conn.close().catch(() => {})
+    await conn?.close().catch(() => {})
   }
   const durationMs = Date.now() - started
   const ratePerSec = published / Math.max(durationMs / 1000, 0.001)
