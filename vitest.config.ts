@@ -1,8 +1,9 @@
 import {defineConfig} from 'vitest/config'
 
 /**
- * Four tiers (HANDBOOK "Testing"): unit (pure logic), ui (presentation), integration (real servers
- * started once by mm's native runtime in globalSetup), e2e (spawns the built bin/run.js).
+ * Five tiers (HANDBOOK "Testing"): unit (pure logic), ui (presentation), integration (real servers
+ * started once by mm's native runtime in globalSetup), e2e (spawns the built bin/run.js), chaos
+ * (kills processes of a running platform under load and checks the oracles of RELIABILITY.md).
  */
 export default defineConfig({
   test: {
@@ -27,6 +28,17 @@ export default defineConfig({
           fileParallelism: false,
           testTimeout: 240_000,
           hookTimeout: 240_000,
+        },
+      },
+      {
+        test: {
+          // RELIABILITY.md: SIGKILL under load, repair, oracles. One platform on the standard
+          // ports, after the other tiers (npm test runs it last, in a vitest run of its own).
+          name: 'chaos',
+          include: ['test/chaos/**/*.chaos.test.ts'],
+          fileParallelism: false,
+          testTimeout: 600_000,
+          hookTimeout: 300_000,
         },
       },
     ],
