@@ -1,12 +1,10 @@
 import {type AnyBulkWriteOperation, type Collection, MongoBulkWriteError} from 'mongodb'
 
 import type {CustomerData, OrderData, ProductData} from '../shared/events.js'
+import {atPath, CUSTOMER_COPY, customerCopy, customerFields, orderSkeleton, orderState, PRODUCT_COPY, productCopy, productFields} from './documents.js'
 import {fillCustomer, fillProduct} from './enrich.js'
 import {DUPLICATE_KEY} from './versioned.js'
-import type {CustomerDoc, OrderDoc, ProductDoc, Views} from './views.js'
-
-const date = (s: string): Date => new Date(s)
-const maybeDate = (s: string | null | undefined): Date | null => (s === null || s === undefined ? null : new Date(s))
+import type {OrderDoc, Views} from './views.js'
 
 /** One event of a batch: its aggregate version and its (validated) data. */
 export interface Versioned<T> {
@@ -38,7 +36,7 @@ interface SourceDoc {
 const applySources = async <D extends SourceDoc>(
   coll: Collection<D>,
   events: Versioned<Omit<D, '_id' | 'version' | 'fill_version' | 'filled_version'> & {id: string}>[],
-  fillKeys: (keyof D & string)[],
+  fillKeys: readonly (keyof D & string)[],
   fill: (doc: D) => Promise<unknown>,
 ): Promise<boolean[]> => {
   const ids = [...new Set(events.map((e) => e.data.id))]
@@ -86,11 +84,8 @@ const applySources = async <D extends SourceDoc>(
 export const applyCustomers = (v: Views, events: Versioned<CustomerData>[]): Promise<boolean[]> =>
   applySources(
     v.customers,
-    events.map(({version, data: c}) => ({
-      version,
-      data: {id: c.id, name: c.name, email: c.email, address: c.address ?? null, orders_count: c.orders_count ?? 0, created_at: date(c.created_at), updated_at: date(c.updated_at)},
-    })),
-    ['name', 'email'],
+    events.map(({version, data}) => ({version, data: customerFields(data)})),
+    CUSTOMER_COPY,
     (doc) => fillCustomer(v, doc),
   )
 
@@ -98,11 +93,8 @@ export const applyCustomers = (v: Views, events: Versioned<CustomerData>[]): Pro
 export const applyProducts = (v: Views, events: Versioned<ProductData>[]): Promise<boolean[]> =>
   applySources(
     v.products,
-    events.map(({version, data: p}) => ({
-      version,
-      data: {id: p.id, sku: p.sku, name: p.name, price_cents: p.price_cents, stock: p.stock, created_at: date(p.created_at), updated_at: date(p.updated_at)},
-    })),
-    ['sku', 'name'],
+    events.map(({version, data}) => ({version, data: productFields(data)})),
+    PRODUCT_COPY,
     (doc) => fillProduct(v, doc),
   )
 
@@ -123,24 +115,7 @@ export const applyOrders = async (v: Views, events: Versioned<OrderData>[]): Pro
   const upserts: AnyBulkWriteOperation<OrderDoc>[] = events.map(({version, data: o}) => ({
     updateOne: {
       filter: {_id: o.id, version: {$lt: version}},
-      update: {
-        $set: {
-          id: o.id,
-          status: o.status,
-          total_cents: o.total_cents,
-          created_at: date(o.created_at),
-          updated_at: date(o.updated_at),
-          paid_at: maybeDate(o.paid_at),
-          canceled_at: maybeDate(o.canceled_at),
-          cancel_reason: o.cancel_reason ?? null,
-          version,
-        },
-        $setOnInsert: {
-          customer: {id: o.customer_id, name: null, email: null},
-          customer_version: 0,
-          items: o.items.map((i) => ({product_id: i.product_id, sku: null, name: null, quantity: i.quantity, unit_price_cents: i.unit_price_cents, product_version: 0})),
-        },
-      },
+      update: {$set: orderState(o, version), $setOnInsert: orderSkeleton(o)},
       upsert: true,
     },
   }))
@@ -174,7 +149,7 @@ const fillOrders = async (v: Views, orders: OrderData[]): Promise<void> => {
     seen.add(o.id)
     const c = customerById.get(o.customer_id)
     if (c) {
-      ops.push({updateOne: {filter: {_id: o.id, 'customer.id': o.customer_id, customer_version: {$lt: c.fill_version}}, update: {$set: {'customer.name': c.name, 'customer.email': c.email, customer_version: c.fill_version}}}})
+      ops.push({updateOne: {filter: {_id: o.id, 'customer.id': o.customer_id, customer_version: {$lt: c.fill_version}}, update: {$set: {...atPath('customer.', customerCopy(c)), customer_version: c.fill_version}}}})
     }
     for (const [index, item] of o.items.entries()) {
       const p = productById.get(item.product_id)
@@ -183,7 +158,7 @@ const fillOrders = async (v: Views, orders: OrderData[]): Promise<void> => {
       ops.push({
         updateOne: {
           filter: {_id: o.id, [`${at}.product_id`]: item.product_id, [`${at}.product_version`]: {$lt: p.fill_version}},
-          update: {$set: {[`${at}.sku`]: p.sku, [`${at}.name`]: p.name, [`${at}.product_version`]: p.fill_version}},
+          update: {$set: {...atPath(`${at}.`, productCopy(p)), [`${at}.product_version`]: p.fill_version}},
         },
       })
     }

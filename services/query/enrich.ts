@@ -1,5 +1,6 @@
 import type {Filter} from 'mongodb'
 
+import {atPath, customerCopy, productCopy} from './documents.js'
 import type {CustomerDoc, OrderDoc, ProductDoc, Views} from './views.js'
 
 /**
@@ -10,7 +11,7 @@ import type {CustomerDoc, OrderDoc, ProductDoc, Views} from './views.js'
 export const fillCustomer = async (v: Views, c: Pick<CustomerDoc, 'id' | 'name' | 'email' | 'fill_version'>, scope: Filter<OrderDoc> = {}): Promise<number> => {
   const result = await v.orders.updateMany(
     {...scope, 'customer.id': c.id, customer_version: {$lt: c.fill_version}},
-    {$set: {'customer.name': c.name, 'customer.email': c.email, customer_version: c.fill_version}},
+    {$set: {...atPath('customer.', customerCopy(c)), customer_version: c.fill_version}},
   )
   return result.modifiedCount
 }
@@ -37,7 +38,7 @@ export const fillProduct = async (v: Views, p: Pick<ProductDoc, 'id' | 'sku' | '
       const at = `items.${index}`
       const result = await v.orders.updateOne(
         {_id: order._id, [`${at}.product_id`]: p.id, [`${at}.product_version`]: {$lt: p.fill_version}},
-        {$set: {[`${at}.sku`]: p.sku, [`${at}.name`]: p.name, [`${at}.product_version`]: p.fill_version}},
+        {$set: {...atPath(`${at}.`, productCopy(p)), [`${at}.product_version`]: p.fill_version}},
       )
       modified += result.modifiedCount
     }

@@ -69,10 +69,16 @@ export interface Views {
   customers: Collection<CustomerDoc>
 }
 
-export const views = (db: Db): Views => ({
-  orders: db.collection<OrderDoc>('orders_view'),
-  products: db.collection<ProductDoc>('products_view'),
-  customers: db.collection<CustomerDoc>('customers_view'),
+/** The collections of the views, by what they hold. */
+export const VIEW_COLLECTIONS = {customers: 'customers_view', products: 'products_view', orders: 'orders_view'} as const
+export type ViewKey = keyof typeof VIEW_COLLECTIONS
+export type ViewName = (typeof VIEW_COLLECTIONS)[ViewKey]
+
+/** The views; `names` puts some of them in other collections (a rebuild's shadows). */
+export const views = (db: Db, names: Partial<Record<ViewKey, string>> = {}): Views => ({
+  orders: db.collection<OrderDoc>(names.orders ?? VIEW_COLLECTIONS.orders),
+  products: db.collection<ProductDoc>(names.products ?? VIEW_COLLECTIONS.products),
+  customers: db.collection<CustomerDoc>(names.customers ?? VIEW_COLLECTIONS.customers),
 })
 
 const iso = (d: Date | null | undefined): string | null => (d instanceof Date ? d.toISOString() : null)

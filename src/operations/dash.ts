@@ -9,6 +9,7 @@ import type {Logger} from '../lib/logger.js'
 import {type Collector, createCollector} from './collectors/index.js'
 import {replayDlq} from './dlq/index.js'
 import {flush} from './flush.js'
+import {rebuildProjections, type RebuildProgressEvent, verifyProjections, type VerifyResult} from './projections/index.js'
 import {collectStatus, type PlatformStatus} from './status.js'
 
 /** What the dashboard reads and does; the same collectors as `mm status --json`. */
@@ -17,10 +18,45 @@ export interface DashSource {
   subscribe(onEntry: (e: FeedEntry) => void, onState: (connected: boolean, error?: string) => void): () => void
   flush(): Promise<string>
   replay(dlq: string): Promise<string>
+  /** `mm projections verify` / `rebuild --yes` (the dashboard asked first); the result in one line. */
+  verify(onProgress?: (p: RebuildProgressEvent) => void): Promise<Outcome>
+  rebuild(onProgress?: (p: RebuildProgressEvent) => void): Promise<Outcome>
   close(): Promise<void>
 }
 
+/** A one-line result and whether it is good news. */
+export interface Outcome {
+  text: string
+  ok: boolean
+}
+
+/** What the dashboard says about a verify: the verdict and where the differences are. */
+export const verifySummary = (r: VerifyResult): string => {
+  if (r.interrupted) return 'verify interrupted'
+  const where = r.views.filter((v) => v.differing + v.missing + v.extra > 0).map((v) => `${v.view} ${v.differing + v.missing + v.extra}`)
+  const lag = r.catchUp.caughtUp ? '' : ' (the read model had not caught up)'
+  return r.ok
+    ? `verify: no differences in ${r.rows} documents (${formatDuration(r.durationMs)})${lag}`
+    : `verify: ${r.total} difference(s) — ${where.join(', ')}${lag}; mm projections verify lists them`
+}
+
+/** How long the dashboard's verify waits for the read model before comparing anyway. */
+const DASH_CATCH_UP_MS = 30_000
+
 export const createDashSource = (config: Config, logger: Logger): DashSource => {
+  // Verify and rebuild run in this process: quitting aborts them (a rebuild before its swap leaves
+  // the views untouched) and close() waits for them to stop.
+  const actions = new AbortController()
+  const running = new Set<Promise<unknown>>()
+  const track = <T>(work: Promise<T>): Promise<T> => {
+    running.add(work)
+    return work.finally(() => running.delete(work))
+  }
+  const endpointsOrFail = async () => {
+    const endpoints = await resolveEndpoints(config, logger)
+    if (!endpoints) throw new Error('the platform is not running')
+    return endpoints
+  }
   // One collector, kept open between refreshes; rebuilt if the platform moved (new ports).
   let current: {key: string; collector: Collector} | undefined
   const collectorFor = async (): Promise<Collector | undefined> => {
@@ -80,7 +116,26 @@ export const createDashSource = (config: Config, logger: Logger): DashSource => 
       return `replayed ${r.replayed} of ${r.dlq} (${r.skipped} skipped by the loop guard)`
     },
 
+    async verify(onProgress) {
+      const endpoints = await endpointsOrFail()
+      const r = await track(verifyProjections({endpoints, logger}, {limit: 5, timeoutMs: DASH_CATCH_UP_MS, signal: actions.signal, onProgress}))
+      return {text: verifySummary(r), ok: r.ok}
+    },
+
+    async rebuild(onProgress) {
+      const endpoints = await endpointsOrFail()
+      const r = await track(rebuildProjections({endpoints, logger}, {limit: 5, timeoutMs: DASH_CATCH_UP_MS, signal: actions.signal, onProgress}))
+      if (r.interrupted) return {text: 'rebuild interrupted before the swap: the views are untouched', ok: false}
+      const changed = r.views.reduce((n, v) => n + v.written + v.removed, 0)
+      return {
+        text: `rebuilt ${r.views.map((v) => v.view).join(', ')} from ${r.documents} documents in ${formatDuration(r.durationMs)} (${r.swap === 'rename' ? 'renamed in' : `${changed} changed`}); ${r.verify ? verifySummary(r.verify) : 'not verified'}`,
+        ok: r.ok,
+      }
+    },
+
     async close() {
+      actions.abort()
+      await Promise.allSettled([...running])
       await current?.collector.close()
     },
   }

@@ -6,7 +6,7 @@
 import type {FeedEntry} from '../../services/shared/events-feed.js'
 import type {ServerStatus} from '../../src/infra/types.js'
 import type {PlatformSnapshot} from '../../src/operations/collectors/index.js'
-import type {DashSource} from '../../src/operations/dash.js'
+import type {DashSource, Outcome} from '../../src/operations/dash.js'
 import type {PlatformStatus} from '../../src/operations/status.js'
 import type {RunnerReport} from '../../src/runtime/supervisor.js'
 
@@ -188,6 +188,8 @@ export interface FakeSourceOptions {
   status?: (call: number) => Maybe<PlatformStatus>
   flush?: () => Maybe<string>
   replay?: (dlq: string) => Maybe<string>
+  verify?: () => Maybe<Outcome>
+  rebuild?: () => Maybe<Outcome>
   /** Whether subscribe reports the feed connected right away (default true). */
   connected?: boolean
 }
@@ -201,6 +203,8 @@ export interface FakeSource extends DashSource {
   spans: [number, number | undefined][]
   flushCalls: number
   replayCalls: string[]
+  verifyCalls: number
+  rebuildCalls: number
   subscribers: number
   emit(entry: FeedEntry): void
   setFeedState(connected: boolean, error?: string): void
@@ -215,6 +219,8 @@ export const fakeSource = (opts: FakeSourceOptions = {}): FakeSource => {
     spans: [],
     flushCalls: 0,
     replayCalls: [],
+    verifyCalls: 0,
+    rebuildCalls: 0,
     subscribers: 0,
     async status() {
       const call = ++src.statusCalls
@@ -246,6 +252,14 @@ export const fakeSource = (opts: FakeSourceOptions = {}): FakeSource => {
     async replay(dlq) {
       src.replayCalls.push(dlq)
       return (opts.replay ?? ((d: string) => `replayed 4 of ${d} (0 skipped by the loop guard)`))(dlq)
+    },
+    async verify() {
+      src.verifyCalls++
+      return (opts.verify ?? (() => ({text: 'verify: no differences in 1353 documents (1.2s)', ok: true})))()
+    },
+    async rebuild() {
+      src.rebuildCalls++
+      return (opts.rebuild ?? (() => ({text: 'rebuilt orders_view, products_view, customers_view from 1353 documents in 2.3s (5 changed); verify: no differences in 1353 documents (1.1s)', ok: true})))()
     },
     async close() {},
     emit(entry) {

@@ -1,6 +1,7 @@
 import type {Db} from 'mongodb'
 import type pg from 'pg'
 
+import {lastRuns, type RebuildRun, type VerifyRun} from '../../../services/query/runs.js'
 import {projectionStats, type ProjectionStats} from '../../../services/query/stats.js'
 import {errorMessage} from '../../lib/errors.js'
 
@@ -17,17 +18,21 @@ export interface ProjectionsSnapshot {
   drift: {status: string; write: number; read: number}[]
   /** Events the query consumer still has to apply (its Kafka lag). */
   pendingEvents?: number
+  /** The last `mm projections verify` (also the one a rebuild ends with), and the last rebuild. */
+  lastVerify?: VerifyRun
+  lastRebuild?: RebuildRun
   error?: string
 }
 
 /** The read model against the write model: counts by status, newest change, disagreements. */
 export const collectProjections = async (db: Db, pool: pg.Pool): Promise<ProjectionsSnapshot> => {
   try {
-    const [read, write, newestWrite, newestRead] = await Promise.all([
+    const [read, write, newestWrite, newestRead, runs] = await Promise.all([
       projectionStats(db),
       pool.query<{status: string; n: number}>('SELECT status, count(*)::int AS n FROM "order".orders GROUP BY status'),
       pool.query<{at: Date | null}>('SELECT max(updated_at) AS at FROM "order".orders'),
       db.collection('orders_view').find({}, {projection: {updated_at: 1}}).sort({updated_at: -1}).limit(1).toArray(),
+      lastRuns(db),
     ])
     const writeByStatus: Record<string, number> = Object.fromEntries(Object.keys(read.ordersByStatus).map((s) => [s, 0]))
     for (const r of write.rows) writeByStatus[r.status] = r.n
@@ -37,7 +42,7 @@ export const collectProjections = async (db: Db, pool: pg.Pool): Promise<Project
     const w = newestWrite.rows[0]?.at?.getTime()
     const r = newestRead[0]?.updated_at ? new Date(newestRead[0].updated_at as string).getTime() : undefined
     const lagSeconds = w === undefined ? 0 : r === undefined ? undefined : Math.max(0, (w - r) / 1000)
-    return {read, writeByStatus, lagSeconds, drift}
+    return {read, writeByStatus, lagSeconds, drift, lastVerify: runs.verify, lastRebuild: runs.rebuild}
   } catch (error) {
     return {drift: [], error: errorMessage(error)}
   }

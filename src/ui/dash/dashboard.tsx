@@ -1,9 +1,10 @@
 import {Box, Text, useApp, useInput, useStdout} from 'ink'
 import {useCallback, useEffect, useMemo, useRef, useState} from 'react'
 
-import type {DashSource} from '../../operations/dash.js'
+import type {DashSource, Outcome} from '../../operations/dash.js'
 import type {PlatformStatus} from '../../operations/status.js'
 import {AggregatesPanel, FeedPanel, ProjectionsPanel} from './data-panels.js'
+import {progressText} from '../text/projections.js'
 import {HelpOverlay} from './help.js'
 import {dlqRows, QueuesPanel} from './queues-panel.js'
 import {ServicesPanel} from './services-panel.js'
@@ -13,7 +14,18 @@ import {usePoll} from './use-poll.js'
 const PANELS = ['services', 'queues', 'projections', 'aggregates', 'feed'] as const
 type PanelName = (typeof PANELS)[number]
 
-type Mode = {kind: 'normal'} | {kind: 'help'} | {kind: 'confirm'; dlq: string; messages: number} | {kind: 'busy'; what: string}
+type ProjectionsAction = 'verify' | 'rebuild'
+type Mode =
+  | {kind: 'normal'}
+  | {kind: 'help'}
+  | {kind: 'confirm'; dlq: string; messages: number}
+  | {kind: 'confirm-projections'; action: ProjectionsAction}
+  | {kind: 'busy'; what: string}
+
+const PROJECTIONS_QUESTION: Record<ProjectionsAction, string> = {
+  verify: 'Verify every document of the read model against the write models?',
+  rebuild: 'Rebuild the read model from the write models and swap it in while the platform runs?',
+}
 
 /** Requests per second per runner, from two consecutive snapshots' counters. */
 const rates = (prev: {at: number; status: PlatformStatus} | undefined, cur: PlatformStatus, at: number): Record<string, number> => {
@@ -44,6 +56,7 @@ export const Dashboard = ({source, intervalMs, interactive, onQuit}: {source: Da
     setModeState(m)
   }
   const [message, setMessage] = useState<{text: string; error: boolean}>()
+  const [progress, setProgress] = useState<string>()
   const poll = usePoll(() => source.status(), intervalMs)
   const subscribe = useCallback<DashSource['subscribe']>((onEntry, onState) => source.subscribe(onEntry, onState), [source])
   const feed = useFeed(subscribe)
@@ -69,13 +82,22 @@ export const Dashboard = ({source, intervalMs, interactive, onQuit}: {source: Da
 
   const dlqs = dlqRows(poll.value?.platform)
   const selected = Math.min(selectedDlq, Math.max(0, dlqs.length - 1))
-  const run = (what: string, work: () => Promise<string>) => {
+  const run = (what: string, work: () => Promise<string | Outcome>) => {
     setMode({kind: 'busy', what})
+    setProgress(undefined)
     work().then(
-      (text) => setMessage({text, error: false}),
+      (r) => setMessage(typeof r === 'string' ? {text: r, error: false} : {text: r.text, error: !r.ok}),
       (error: Error) => setMessage({text: `${what} failed: ${error.message}`, error: true}),
     ).finally(() => setMode({kind: 'normal'}))
   }
+  // Progress of a verify or rebuild, at most a few redraws a second.
+  const lastProgress = useRef(0)
+  const onProgress = useCallback((p: Parameters<typeof progressText>[0]) => {
+    const now = Date.now()
+    if (now - lastProgress.current < 250) return
+    lastProgress.current = now
+    setProgress(progressText(p))
+  }, [])
 
   useInput(
     (input, key) => {
@@ -86,6 +108,11 @@ export const Dashboard = ({source, intervalMs, interactive, onQuit}: {source: Da
       if (mode.kind === 'busy') return input === 'q' ? quit() : undefined
       if (mode.kind === 'confirm') {
         if (input === 'y' || input === 'Y') run(`replay ${mode.dlq}`, () => source.replay(mode.dlq))
+        else setMode({kind: 'normal'})
+        return
+      }
+      if (mode.kind === 'confirm-projections') {
+        if (input === 'y' || input === 'Y') run(mode.action, () => source[mode.action](onProgress))
         else setMode({kind: 'normal'})
         return
       }
@@ -102,6 +129,8 @@ export const Dashboard = ({source, intervalMs, interactive, onQuit}: {source: Da
       if (key.upArrow) return setFocus(PANELS[Math.max(0, i - 2)]!)
       if (key.downArrow) return setFocus(PANELS[Math.min(PANELS.length - 1, i + 2)]!)
       if (input === 'f') return run('flush', () => source.flush())
+      if (input === 'v') return setMode({kind: 'confirm-projections', action: 'verify'})
+      if (input === 'b') return setMode({kind: 'confirm-projections', action: 'rebuild'})
       if (input === 'r') {
         const dlq = dlqs[selected]
         if (focus !== 'queues' || !dlq) return setMessage({text: 'select a DLQ in the Queues panel first (tab to it, ↑↓ to choose)', error: true})
@@ -134,7 +163,7 @@ export const Dashboard = ({source, intervalMs, interactive, onQuit}: {source: Da
             <QueuesPanel snapshot={status?.platform} focused={focus === 'queues'} selectedDlq={selected} width={half} unavailable={unavailable} />
           </Box>
           <Box>
-            <ProjectionsPanel snapshot={status?.platform} focused={focus === 'projections'} width={half} unavailable={unavailable} />
+            <ProjectionsPanel snapshot={status?.platform} focused={focus === 'projections'} width={half} unavailable={unavailable} now={poll.at ?? Date.now()} />
             <AggregatesPanel snapshot={status?.platform} focused={focus === 'aggregates'} width={half} now={poll.at ?? Date.now()} unavailable={unavailable} />
           </Box>
           <FeedPanel feed={feed} focused={focus === 'feed'} rows={feedRows} />
@@ -145,7 +174,16 @@ export const Dashboard = ({source, intervalMs, interactive, onQuit}: {source: Da
           Replay {mode.messages} message(s) of {mode.dlq} to their original destination? [y/N]
         </Text>
       )}
-      {mode.kind === 'busy' && <Text color="cyan">{mode.what}…</Text>}
+      {mode.kind === 'confirm-projections' && (
+        <Text color="yellow" bold>
+          {PROJECTIONS_QUESTION[mode.action]} [y/N]
+        </Text>
+      )}
+      {mode.kind === 'busy' && (
+        <Text color="cyan" wrap="truncate">
+          {mode.what}…{progress ? ` ${progress.replace(/^… /, '')}` : ''}
+        </Text>
+      )}
       {mode.kind === 'normal' && message && <Text color={message.error ? 'red' : 'green'}>{message.text}</Text>}
     </Box>
   )

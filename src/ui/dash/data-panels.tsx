@@ -4,11 +4,12 @@ import type {FeedEntry} from '../../../services/shared/events-feed.js'
 import {formatDuration} from '../../lib/duration.js'
 import type {PlatformSnapshot} from '../../operations/collectors/index.js'
 import {formatMoney} from '../money.js'
+import {describeRuns} from '../text/projections.js'
 import type {FeedState} from './use-feed.js'
 import {Panel, Row} from './panel.js'
 
-/** Read model against write model: orders by status, latest orders, lag, drift. */
-export const ProjectionsPanel = ({snapshot, focused, width, unavailable}: {snapshot?: PlatformSnapshot; focused: boolean; width: string; unavailable?: string}) => {
+/** Read model against write model: orders by status, latest orders, lag, drift, the last verify and rebuild (v, b run them). */
+export const ProjectionsPanel = ({snapshot, focused, width, unavailable, now = Date.now()}: {snapshot?: PlatformSnapshot; focused: boolean; width: string; unavailable?: string; now?: number}) => {
   const p = snapshot?.projections
   if (!p) return <Panel title="Projections" focused={focused} width={width} error={unavailable}><Text dimColor>waiting…</Text></Panel>
   if (p.error || !p.read) return <Panel title="Projections" focused={focused} width={width} error={p.error ?? 'no data'} />
@@ -30,12 +31,22 @@ export const ProjectionsPanel = ({snapshot, focused, width, unavailable}: {snaps
         )} · views {p.read.counts.orders}/{p.read.counts.products}/
         {p.read.counts.customers}
       </Text>
+      <RunsLine snapshot={p} now={now} />
       {p.read.latestOrders.map((o) => (
         <Text key={o.id} wrap="truncate" dimColor>
           {o.id.slice(0, 8)} {o.status.padEnd(8)} {formatMoney(o.total_cents).padStart(12)} {o.customer?.name ?? '?'}
         </Text>
       ))}
     </Panel>
+  )
+}
+
+const RunsLine = ({snapshot: p, now}: {snapshot: PlatformSnapshot['projections']; now: number}) => {
+  const runs = describeRuns({verify: p.lastVerify, rebuild: p.lastRebuild}, now)
+  return (
+    <Text wrap="truncate">
+      <Text dimColor>[v]</Text> verify <Text color={p.lastVerify && !p.lastVerify.ok ? 'yellow' : undefined}>{runs.verify}</Text> · <Text dimColor>[b]</Text> rebuild {runs.rebuild}
+    </Text>
   )
 }
 

@@ -5,6 +5,8 @@ const KEYS: [string, string][] = [
   ['↑ ↓', 'move between rows of panels; in Queues, select a DLQ'],
   ['f', 'run an ingest flush now'],
   ['r', 'replay the selected DLQ (asks y/N first)'],
+  ['v', 'verify the read model against the write models (asks y/N first)'],
+  ['b', 'rebuild the read model and swap it in (asks y/N first)'],
   ['?', 'this help (any key closes it)'],
   ['q, Ctrl+C', 'quit'],
 ]

@@ -1,11 +1,18 @@
 import type {PlatformSnapshot} from '../../operations/collectors/index.js'
 import {table} from '../table.js'
 import {style} from '../terminal.js'
+import {describeRuns} from './projections.js'
 
 const sumBy = <T>(xs: T[], key: (x: T) => string, value: (x: T) => number): [string, number][] => {
   const m = new Map<string, number>()
   for (const x of xs) m.set(key(x), (m.get(key(x)) ?? 0) + value(x))
   return [...m]
+}
+
+const runsLine = (pr: PlatformSnapshot['projections']): string => {
+  const runs = describeRuns({verify: pr.lastVerify, rebuild: pr.lastRebuild})
+  const verify = pr.lastVerify && !pr.lastVerify.ok ? style.yellow(runs.verify) : runs.verify
+  return `\nlast verify ${verify}; last rebuild ${runs.rebuild}`
 }
 
 /** The platform part of `mm status`: queues, consumer lag, DLQs, projections, aggregates. */
@@ -38,7 +45,8 @@ export const renderSnapshot = (p: PlatformSnapshot): string => {
           ['write model', ...statuses.map((s) => String(pr.writeByStatus?.[s] ?? 0))],
           ['read model', ...statuses.map((s) => String((pr.read!.ordersByStatus as Record<string, number>)[s] ?? 0))],
         ],
-      ) + `\nread-model lag ${pr.lagSeconds === undefined ? 'n/a' : `${pr.lagSeconds.toFixed(1)}s`}${pr.pendingEvents ? `, catching up (${pr.pendingEvents} events to apply)` : pr.drift.length ? style.yellow(`, drift in ${pr.drift.map((d) => d.status).join(', ')}`) : ', no drift'}`,
+      ) + `\nread-model lag ${pr.lagSeconds === undefined ? 'n/a' : `${pr.lagSeconds.toFixed(1)}s`}${pr.pendingEvents ? `, catching up (${pr.pendingEvents} events to apply)` : pr.drift.length ? style.yellow(`, drift in ${pr.drift.map((d) => d.status).join(', ')}`) : ', no drift'}` +
+        runsLine(pr),
     )
   }
   const a = p.aggregates
