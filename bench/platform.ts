@@ -207,7 +207,10 @@ const settle = async (ctx: PlatformCtx, quietMs = 2000): Promise<void> => {
   let since = Date.now()
   for (;;) {
     const {handled} = totals(await health(ctx))
-    if (handled !== last) (last = handled), (since = Date.now())
+    if (handled !== last) {
+      last = handled
+      since = Date.now()
+    }
     else if (Date.now() - since >= quietMs) return
     await new Promise((r) => setTimeout(r, 200))
   }

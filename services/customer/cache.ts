@@ -1,7 +1,7 @@
 import type {Redis} from 'ioredis'
 
-import type {Namespace} from '../../src/infra/topology/spec.js'
-import type {Logger} from '../../src/lib/logger.js'
+import type {Namespace} from '../shared/naming.js'
+import type {Logger} from '../shared/logger.js'
 import type {CustomerData} from '../shared/events.js'
 import {CACHE_TTL_SECONDS, cacheKey} from './domain.js'
 

@@ -1,8 +1,8 @@
 import type amqp from 'amqplib'
 import type pg from 'pg'
 
-import type {Namespace} from '../../src/infra/topology/spec.js'
-import type {Logger} from '../../src/lib/logger.js'
+import type {Namespace} from '../shared/naming.js'
+import type {Logger} from '../shared/logger.js'
 import {jsonBodyText} from '../shared/amqp-body.js'
 import {markProcessedMany, withTransaction} from '../shared/db.js'
 import {appendOutbox} from '../shared/outbox.js'

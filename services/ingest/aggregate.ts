@@ -1,6 +1,6 @@
 import type {Redis} from 'ioredis'
 
-import type {Namespace} from '../../src/infra/topology/spec.js'
+import type {Namespace} from '../shared/naming.js'
 import {joinUnits, splitUnits, UNIT} from './decimal.js'
 import {type AggregateKey, ingestKeys, parseField, runScript} from './keys.js'
 import type {Pulse} from './pulse.js'

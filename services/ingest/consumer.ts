@@ -1,15 +1,16 @@
 import type amqp from 'amqplib'
 import type {Redis} from 'ioredis'
 
-import {dlqOf, type Namespace} from '../../src/infra/topology/spec.js'
-import type {Logger} from '../../src/lib/logger.js'
-import {sleep} from '../../src/lib/proc.js'
-import type {RunnerCounters} from '../../src/runtime/runner.js'
+import {dlqOf, type Namespace} from '../shared/naming.js'
+import type {Logger} from '../shared/logger.js'
+import {sleep} from '../shared/wait.js'
+import type {RunnerCounters} from '../shared/runner.js'
 import type {Kit} from '../shared/component.js'
 import {consumeInBatches, type ConsumerRun, keepConsuming} from '../shared/rabbit-consumer.js'
 import type {RabbitLink} from '../shared/rabbit.js'
 import {AggregateOverflowError, type PulseOutcome, type PulseWrite, recordPulses} from './aggregate.js'
 import {parsePulse} from './pulse.js'
+import {PULSES_QUEUE} from './topology.js'
 
 /** Unacked pulses the broker may send ahead of the consumer; batches are at most half of it. */
 export const PULSES_PREFETCH = 1000
@@ -65,7 +66,7 @@ const itemOf = (msg: amqp.ConsumeMessage): Item => {
  * requeued.
  */
 export const startPulseConsumer = async (deps: PulseConsumerDeps, signal: AbortSignal): Promise<{stopped: Promise<void>}> => {
-  const queue = deps.ns('pulses')
+  const queue = deps.ns(PULSES_QUEUE)
   const prefetch = deps.prefetch ?? PULSES_PREFETCH
   const maxBatch = deps.maxBatch ?? Math.max(1, Math.floor(prefetch / 2))
   // The pulses on one channel, opened again by keepConsuming after the connection was lost.
@@ -160,7 +161,8 @@ export const startPulseConsumer = async (deps: PulseConsumerDeps, signal: AbortS
       await deadLetter(valid.filter((i) => i.error && !i.done)).catch((error: unknown) => (dlqFailure = toError(error)))
       if (dlqFailure) deps.logger.error('consumer.dead_letter_failed', {queue, error: dlqFailure.message})
       if (batch.every((i) => i.done)) channel.ack(batch.at(-1)!.msg, true)
-      else for (const i of batch) i.done ? channel.ack(i.msg) : channel.nack(i.msg, false, true) // back to the queue
+      else for (const i of batch) if (i.done) channel.ack(i.msg)
+        else channel.nack(i.msg, false, true) // back to the queue
       const recorded = valid.filter((i) => i.outcome)
       deps.stats.handled += recorded.length
       if (recorded.length > 0) {

@@ -1,11 +1,13 @@
-import type {Runner} from '../../src/runtime/runner.js'
+import type {Runner} from '../shared/runner.js'
 import {defineComponent} from '../shared/component.js'
 import {startPulseConsumer} from './consumer.js'
 import {flushNow} from './flush.js'
 import {ingestRoutes} from './routes.js'
 import {ingestStatus, runFlushSchedule} from './schedule.js'
+import {PULSES_QUEUE} from './topology.js'
 
 export {PULSES_PREFETCH} from './consumer.js'
+export {PULSES_QUEUE} from './topology.js'
 export {flushNow, type FlushHooks, type FlushResult} from './flush.js'
 export {ingestStatus, type IngestStatus} from './schedule.js'
 
@@ -24,6 +26,6 @@ export const createIngestRunner = (): Runner =>
     return {
       routes: ingestRoutes({pool: kit.pool, flush, status: (top) => ingestStatus(kit.redis, ctx.ns, top)}),
       tasks: [consumer.stopped, schedule],
-      info: () => ({queue: ctx.ns('pulses'), flushIntervalMs: ctx.config.ingestFlushIntervalMs}),
+      info: () => ({queue: ctx.ns(PULSES_QUEUE), flushIntervalMs: ctx.config.ingestFlushIntervalMs}),
     }
   })

@@ -2,7 +2,7 @@ import {createHash} from 'node:crypto'
 
 import type {Redis} from 'ioredis'
 
-import type {Namespace} from '../../src/infra/topology/spec.js'
+import type {Namespace} from '../shared/naming.js'
 
 /**
  * Redis names used by ingest, all through the namespace (see FLUSH.md for the whole layout).

@@ -1,8 +1,8 @@
 import type {Redis} from 'ioredis'
 
-import type {Namespace} from '../../src/infra/topology/spec.js'
-import type {Logger} from '../../src/lib/logger.js'
-import {sleep} from '../../src/lib/proc.js'
+import type {Namespace} from '../shared/naming.js'
+import type {Logger} from '../shared/logger.js'
+import {sleep} from '../shared/wait.js'
 import {scanTotals} from './aggregate.js'
 import {formatAmount} from './decimal.js'
 import {ingestKeys} from './keys.js'

@@ -2,7 +2,7 @@ import {createHash} from 'node:crypto'
 
 import type {FastifyInstance} from 'fastify'
 
-import type {Logger} from '../../src/lib/logger.js'
+import type {Logger} from '../shared/logger.js'
 import {conflict, HttpError, notFound, unprocessable} from '../shared/errors.js'
 import type {BasketStore} from './basket-store.js'
 import {isUuid, MAX_ID_LENGTH, MAX_LINES, MAX_QUANTITY, type OrderLineInput} from './domain.js'

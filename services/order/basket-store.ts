@@ -2,7 +2,7 @@ import {randomUUID} from 'node:crypto'
 
 import type {Redis} from 'ioredis'
 
-import type {Namespace} from '../../src/infra/topology/spec.js'
+import type {Namespace} from '../shared/naming.js'
 import type {OrderLineInput} from './domain.js'
 
 /** Baskets live 24 h after their last write (PLATFORM.md §3.3). */

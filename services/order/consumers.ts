@@ -1,4 +1,4 @@
-import type {RunnerContext} from '../../src/runtime/runner.js'
+import type {RunnerContext} from '../shared/runner.js'
 import type {Kit} from '../shared/component.js'
 import {parseEnvelope} from '../shared/envelope.js'
 import {PoisonMessageError} from '../shared/errors.js'

@@ -1,4 +1,4 @@
-import type {Namespace} from '../../src/infra/topology/spec.js'
+import type {Namespace} from '../shared/naming.js'
 import {newEnvelope} from '../shared/envelope.js'
 import type {OrderCreatedMessage} from '../shared/events.js'
 import {kafkaMessage, type OutboxMessage} from '../shared/outbox.js'

@@ -1,4 +1,4 @@
-import type {Runner} from '../../src/runtime/runner.js'
+import type {Runner} from '../shared/runner.js'
 import {defineComponent, startRelay} from '../shared/component.js'
 import {createRabbitPublisher} from '../shared/rabbit.js'
 import {basketRoutes} from './basket-routes.js'

@@ -1,8 +1,8 @@
 import type {Redis} from 'ioredis'
 
-import type {Logger} from '../../src/lib/logger.js'
-import type {PlatformApi} from '../../src/runtime/runner.js'
-import type {Namespace} from '../../src/infra/topology/spec.js'
+import type {Logger} from '../shared/logger.js'
+import type {PlatformApi} from '../shared/runner.js'
+import type {Namespace} from '../shared/naming.js'
 import {HttpError, unprocessable} from '../shared/errors.js'
 import {isUuid, type MergedLine} from './domain.js'
 

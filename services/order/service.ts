@@ -2,7 +2,7 @@ import {randomUUID} from 'node:crypto'
 
 import type pg from 'pg'
 
-import type {Namespace} from '../../src/infra/topology/spec.js'
+import type {Namespace} from '../shared/naming.js'
 import {markProcessedMany, withTransaction} from '../shared/db.js'
 import {HttpError, notFound, PoisonMessageError, unprocessable} from '../shared/errors.js'
 import type {OrderItem, OrderStatus} from '../shared/events.js'

@@ -1,4 +1,4 @@
-import type {Runner} from '../../src/runtime/runner.js'
+import type {Runner} from '../shared/runner.js'
 import {defineComponent, startRelay} from '../shared/component.js'
 import {startKafkaConsumer} from '../shared/kafka.js'
 import {SCHEMA} from './domain.js'

@@ -1,7 +1,7 @@
 import type pg from 'pg'
 
-import type {Namespace} from '../../src/infra/topology/spec.js'
-import type {Logger} from '../../src/lib/logger.js'
+import type {Namespace} from '../shared/naming.js'
+import type {Logger} from '../shared/logger.js'
 import {markProcessedMany, withTransaction} from '../shared/db.js'
 import {type Envelope, parseEnvelope} from '../shared/envelope.js'
 import {PoisonMessageError} from '../shared/errors.js'

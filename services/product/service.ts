@@ -1,6 +1,6 @@
 import type pg from 'pg'
 
-import type {Namespace} from '../../src/infra/topology/spec.js'
+import type {Namespace} from '../shared/naming.js'
 import {withTransaction} from '../shared/db.js'
 import {badRequest, notFound} from '../shared/errors.js'
 import type {ProductData} from '../shared/events.js'

@@ -1,6 +1,6 @@
 import type pg from 'pg'
 
-import type {Namespace} from '../../src/infra/topology/spec.js'
+import type {Namespace} from '../shared/naming.js'
 import {lockKeys} from '../shared/db.js'
 import {appendOutbox, type OutboxMessage} from '../shared/outbox.js'
 import {isUuid, MAX_INT, type ProductRow, SCHEMA} from './domain.js'

@@ -1,5 +1,5 @@
-import type {Runner} from '../../src/runtime/runner.js'
-import {TOPOLOGY} from '../../src/infra/topology/spec.js'
+import type {Runner} from '../shared/runner.js'
+import {MONGO_DATABASE} from '../shared/topology.js'
 import {defineComponent} from '../shared/component.js'
 import {headersToStrings, startKafkaConsumer} from '../shared/kafka.js'
 import {createProjector, PROJECTED_TOPICS} from './projector.js'
@@ -16,7 +16,7 @@ export {PROJECTED_TOPICS} from './projector.js'
  */
 export const createQueryRunner = (): Runner =>
   defineComponent('query', {kafka: true, mongo: true}, async (kit, ctx) => {
-    const database = ctx.ns(TOPOLOGY.mongoDatabase)
+    const database = ctx.ns(MONGO_DATABASE)
     const v = views(kit.mongo.db(database))
     const projector = createProjector(v, (e, outcome) => {
       kit.feed({type: e.type, id: e.aggregate_id, outcome: 'handled', detail: `${outcome} v${e.aggregate_version}`})

@@ -1,6 +1,6 @@
 import pg from 'pg'
 
-import type {Logger} from '../../src/lib/logger.js'
+import type {Logger} from './logger.js'
 
 // numeric and bigint come back as strings (exact); counts are cast to int in SQL where needed.
 export type Pool = pg.Pool

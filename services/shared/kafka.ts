@@ -1,8 +1,8 @@
 import {type Consumer, type IHeaders, Kafka, type KafkaMessage, logLevel, type Producer} from 'kafkajs'
 
-import type {Logger} from '../../src/lib/logger.js'
-import {sleep} from '../../src/lib/proc.js'
-import {dlqOf} from '../../src/infra/topology/spec.js'
+import type {Logger} from './logger.js'
+import {sleep} from './wait.js'
+import {dlqOf} from './naming.js'
 import {PoisonMessageError} from './errors.js'
 
 /** A kafkajs client whose logs go to mm's logger (never to the console behind the dashboard). */

@@ -1,8 +1,8 @@
 import type {Producer} from 'kafkajs'
 import pg from 'pg'
 
-import type {Logger} from '../../src/lib/logger.js'
-import {sleep} from '../../src/lib/proc.js'
+import type {Logger} from './logger.js'
+import {sleep} from './wait.js'
 import {type Envelope, envelopeHeaders} from './envelope.js'
 import type {RabbitPublisher} from './rabbit.js'
 import {countPgClient, type RoundTrips} from './round-trips.js'

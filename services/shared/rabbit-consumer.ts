@@ -1,8 +1,8 @@
 import type amqp from 'amqplib'
 
-import type {Logger} from '../../src/lib/logger.js'
-import {sleep, untilAborted} from '../../src/lib/proc.js'
-import {dlqOf} from '../../src/infra/topology/spec.js'
+import type {Logger} from './logger.js'
+import {sleep, untilAborted} from './wait.js'
+import {dlqOf} from './naming.js'
 import {PoisonMessageError} from './errors.js'
 import type {ConsumerStats} from './kafka.js'
 import type {RabbitLink} from './rabbit.js'

@@ -1,7 +1,7 @@
 import amqp from 'amqplib'
 
-import type {Logger} from '../../src/lib/logger.js'
-import {sleep} from '../../src/lib/proc.js'
+import type {Logger} from './logger.js'
+import {sleep} from './wait.js'
 import type {RoundTrips} from './round-trips.js'
 
 export interface RabbitPublish {

@@ -1,16 +1,11 @@
+import type {Endpoints} from '../../services/shared/runner.js'
+
 export const SERVER_NAMES = ['postgres', 'redis', 'rabbitmq', 'kafka', 'mongo'] as const
 export type ServerName = (typeof SERVER_NAMES)[number]
 export type RuntimeKind = 'native' | 'compose' | 'external'
 
-/** Where each server answers. Secrets may be inside: mask before printing. */
-export interface Endpoints {
-  postgres: string
-  redis: string
-  rabbitmq: string
-  rabbitmqManagement: string
-  kafka: string[]
-  mongo: string
-}
+/** Where each server answers (services/shared/runner.ts). Secrets may be inside: mask before printing. */
+export type {Endpoints}
 
 export interface ServerStatus {
   name: ServerName

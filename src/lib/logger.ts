@@ -1,17 +1,11 @@
 import {createWriteStream} from 'node:fs'
 
-export type LogLevel = 'debug' | 'info' | 'warn' | 'error'
-const ORDER: Record<LogLevel, number> = {debug: 10, info: 20, warn: 30, error: 40}
-export type Fields = Record<string, unknown>
+import type {Fields, Logger, LogLevel} from '../../services/shared/logger.js'
 
-/** One structured logger for mm, its runners and the libraries they use. */
-export interface Logger {
-  debug(event: string, fields?: Fields): void
-  info(event: string, fields?: Fields): void
-  warn(event: string, fields?: Fields): void
-  error(event: string, fields?: Fields): void
-  child(scope: string): Logger
-}
+// The interface is the components' (services/shared/logger.ts); this is mm's implementation.
+export type {Fields, Logger, LogLevel} from '../../services/shared/logger.js'
+
+const ORDER: Record<LogLevel, number> = {debug: 10, info: 20, warn: 30, error: 40}
 
 export interface LogRecord {
   time: string

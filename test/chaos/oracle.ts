@@ -71,8 +71,13 @@ export const checkOracles = async (
     const expected = initial - (reserved.get(id) ?? 0)
     if (now === expected) continue
     if (now === undefined) note(`product ${id} disappeared`)
-    else if (now < expected) ((countedTwice += expected - now), note(`product ${id}: stock ${now}, expected ${expected} (reserved twice or never released)`))
-    else ((lost += now - expected), note(`product ${id}: stock ${now}, expected ${expected} (a reservation lost or released twice)`))
+    else if (now < expected) {
+      countedTwice += expected - now
+      note(`product ${id}: stock ${now}, expected ${expected} (reserved twice or never released)`)
+    } else {
+      lost += now - expected
+      note(`product ${id}: stock ${now}, expected ${expected} (a reservation lost or released twice)`)
+    }
   }
 
   // 4. orders_count = the customer's orders.
@@ -80,8 +85,10 @@ export const checkOracles = async (
   for (const r of orders) ordersOf.set(r.customer_id, (ordersOf.get(r.customer_id) ?? 0) + 1)
   for (const c of customers) {
     const expected = ordersOf.get(c.id) ?? 0
-    if (c.orders_count > expected) ((countedTwice += c.orders_count - expected), note(`customer ${c.id}: orders_count ${c.orders_count}, has ${expected} orders`))
-    if (c.orders_count < expected) ((lost += expected - c.orders_count), note(`customer ${c.id}: orders_count ${c.orders_count}, has ${expected} orders`))
+    if (c.orders_count === expected) continue
+    if (c.orders_count > expected) countedTwice += c.orders_count - expected
+    else lost += expected - c.orders_count
+    note(`customer ${c.id}: orders_count ${c.orders_count}, has ${expected} orders`)
   }
 
   // 5. The read model equals the write model, field by field.

@@ -13,9 +13,8 @@ const tmux = (...args: string[]): string => execFileSync('tmux', args, {encoding
 const screen = (): string => tmux('capture-pane', '-t', session, '-p')
 const waitScreen = async (what: string, ok: (text: string) => boolean, timeoutMs = 30_000): Promise<string> => {
   const deadline = Date.now() + timeoutMs
-  let last = ''
   for (;;) {
-    last = screen()
+    const last = screen()
     if (ok(last)) return last
     if (Date.now() > deadline) throw new Error(`${what}: not on screen within ${timeoutMs}ms. Screen:\n${last}`)
     await new Promise((r) => setTimeout(r, 200))

@@ -3,7 +3,7 @@ import {readFile} from 'node:fs/promises'
 
 import amqp from 'amqplib'
 import {Redis} from 'ioredis'
-import {type Consumer, Kafka, type KafkaMessage, logLevel} from 'kafkajs'
+import {Kafka, logLevel} from 'kafkajs'
 import pg from 'pg'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
@@ -36,7 +36,6 @@ describe('customer component (PLATFORM.md §3.1)', () => {
     await ch.waitForConfirms()
   }
   const orderCreated = (orderId: string, customerId: string) => ({event: 'order_created', data: {order_id: orderId, customer_id: customerId}, timestamp: new Date().toISOString()})
-  const handledAtLeast = (n: number) => eventually(async () => counters().handled + counters().deadLettered >= n, {what: `${n} messages consumed`})
 
   beforeAll(async () => {
     p = await startTestPlatform({label: 'customer', runners: [createCustomerRunner(), createProductRunner()]})

@@ -19,7 +19,10 @@ const catalogStub = routesRunner('catalog-stub', (app) => {
     for (const id of ids) {
       const gate = gates.get(id)
       gates.delete(id) // holds one lookup only
-      if (gate) gate.reached(), await gate.open
+      if (gate) {
+        gate.reached()
+        await gate.open
+      }
     }
     const items = ids.filter((id) => !unknownProducts.has(id)).map((id) => ({id, sku: 'SKU', name: 'Mate', price_cents: 150, stock: 10}))
     return {items, limit: 100, offset: 0, total: items.length}

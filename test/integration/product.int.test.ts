@@ -1,6 +1,6 @@
 import {randomUUID} from 'node:crypto'
 
-import {type Consumer, Kafka, type KafkaMessage, logLevel, type Producer} from 'kafkajs'
+import {Kafka, logLevel, type Producer} from 'kafkajs'
 import pg from 'pg'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 

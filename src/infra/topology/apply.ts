@@ -1,6 +1,7 @@
 import {readdirSync, readFileSync} from 'node:fs'
 import {join} from 'node:path'
 
+import {outboxTables, processedEventsTables} from '../../../services/shared/tables.js'
 import type {Logger} from '../../lib/logger.js'
 import {packageRoot} from '../../lib/package-root.js'
 import type {Endpoints} from '../types.js'
@@ -50,7 +51,7 @@ export const applyMigrations = async (url: string, components: string[], logger:
         await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`mm.migrations.${component}`])
         await client.query(`CREATE SCHEMA IF NOT EXISTS "${component}"`)
         await client.query(`CREATE TABLE IF NOT EXISTS "${component}".schema_migrations (version text PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())`)
-        for (const ddl of componentTables(component)) await client.query(ddl)
+        for (const ddl of [...outboxTables(component), ...processedEventsTables(component)]) await client.query(ddl)
         const {rows} = await client.query<{version: string}>(`SELECT version FROM "${component}".schema_migrations`)
         const done = new Set(rows.map((r) => r.version))
         for (const m of migrationFiles(component)) {
@@ -70,28 +71,6 @@ export const applyMigrations = async (url: string, components: string[], logger:
   }
   return applied
 }
-
-/**
- * Tables every component schema has, whatever its own migrations: the transactional outbox
- * (services/shared/outbox.ts) and the idempotency ledger of consumed events (services/shared/db.ts).
- */
-const componentTables = (schema: string): string[] => [
-  `CREATE TABLE IF NOT EXISTS "${schema}".outbox (
-     id bigserial PRIMARY KEY,
-     destination text NOT NULL CHECK (destination IN ('kafka', 'rabbitmq')),
-     topic text NOT NULL,
-     message_key text NOT NULL,
-     payload text NOT NULL,
-     headers jsonb NOT NULL DEFAULT '{}',
-     created_at timestamptz NOT NULL DEFAULT now(),
-     published_at timestamptz)`,
-  `CREATE INDEX IF NOT EXISTS outbox_unpublished ON "${schema}".outbox (id) WHERE published_at IS NULL`,
-  `CREATE TABLE IF NOT EXISTS "${schema}".processed_events (
-     consumer text NOT NULL,
-     event_id text NOT NULL,
-     processed_at timestamptz NOT NULL DEFAULT now(),
-     PRIMARY KEY (consumer, event_id))`,
-]
 
 export const applyKafka = async (brokers: string[], topology: Topology): Promise<string[]> => {
   const {Kafka, logLevel} = await import('kafkajs')

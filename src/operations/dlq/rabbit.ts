@@ -113,7 +113,7 @@ export const replayRabbit = (conn: amqp.ChannelModel, entry: DlqEntry, snapshot:
         await ch.waitForConfirms()
       } catch (error) {
         ch.nack(last, true, true)
-        throw new Error(`RabbitMQ did not confirm the replayed messages (${errorMessage(error)}); they stay in ${entry.name}`)
+        throw new Error(`RabbitMQ did not confirm the replayed messages (${errorMessage(error)}); they stay in ${entry.name}`, {cause: error})
       }
       if (returned.length > 0) {
         ch.nack(last, true, true)

@@ -4,7 +4,7 @@ import {dirname, join} from 'node:path'
 
 import {ExternalError, UserError} from '../../../lib/errors.js'
 import {blockingDir} from '../placement.js'
-import type {NativeContext, NativeServer, OsUser} from '../server.js'
+import type {NativeServer, OsUser} from '../server.js'
 import {findBinDir, postgresUser} from '../system.js'
 
 const PG_VERSIONS = ['17', '16', '15']
