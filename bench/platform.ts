@@ -31,7 +31,15 @@ export const platformCtx = (cwd: string, bin: string): PlatformCtx => {
 }
 
 const mmJson = <T>(ctx: PlatformCtx, args: string[]): T =>
-  JSON.parse(execFileSync(process.execPath, [ctx.bin, ...args, '--json'], {cwd: ctx.cwd, encoding: 'utf8', env: {...process.env, CI: 'true'}, maxBuffer: 64 << 20, stdio: ['ignore', 'pipe', 'ignore']})) as T
+  JSON.parse(
+    execFileSync(process.execPath, [ctx.bin, ...args, '--json'], {
+      cwd: ctx.cwd,
+      encoding: 'utf8',
+      env: {...process.env, CI: 'true'},
+      maxBuffer: 64 << 20,
+      stdio: ['ignore', 'pipe', 'ignore'],
+    }),
+  ) as T
 
 const handledBy = async (ctx: PlatformCtx, runner: string): Promise<number> => {
   const body = (await (await fetch(`${ctx.gateway}/health`)).json()) as {runners: {name: string; counters: {handled: number; failed: number}}[]}
@@ -108,7 +116,10 @@ export const benchIngest = async (ctx: PlatformCtx, n: number): Promise<{ingestP
 /** What startPlatform needs to run a runner of this process against the bench's platform. */
 const hostDeps = async (ctx: PlatformCtx) => {
   const config = loadConfig({cwd: ctx.cwd, env: {MM_HTTP_PORT: '0', MM_LOG_LEVEL: 'warn'}})
-  const endpoints = (await resolveEndpoints(config, createLogger(() => {}, 'error')))!
+  const endpoints = (await resolveEndpoints(
+    config,
+    createLogger(() => {}, 'error'),
+  ))!
   return {config, endpoints, logger: createLogger(() => {}, 'error')}
 }
 
@@ -145,7 +156,12 @@ interface LoadJson {
 }
 
 const loadOrders = (ctx: PlatformCtx, args: string[]): LoadJson => {
-  const r = spawnSync(process.execPath, [ctx.bin, 'load', 'orders', ...args, '--json'], {cwd: ctx.cwd, encoding: 'utf8', env: {...process.env, CI: 'true'}, maxBuffer: 64 << 20})
+  const r = spawnSync(process.execPath, [ctx.bin, 'load', 'orders', ...args, '--json'], {
+    cwd: ctx.cwd,
+    encoding: 'utf8',
+    env: {...process.env, CI: 'true'},
+    maxBuffer: 64 << 20,
+  })
   if (!r.stdout.trim()) throw new Error(`mm load orders ${args.join(' ')} printed nothing: ${r.stderr}`)
   return JSON.parse(r.stdout) as LoadJson
 }
@@ -168,12 +184,26 @@ export const benchOrders = (ctx: PlatformCtx, rate: number, seconds: number) => 
   while (timeline.length < seconds) timeline.push(0)
   const first = sum(timeline.slice(0, 10)) / 10
   const last = sum(timeline.slice(-10)) / 10
-  return {p50: s.latencyMs.p50!, p99: s.latencyMs.p99!, lagP50: s.readModelLagMs.p50!, lagP99: s.readModelLagMs.p99!, completed: s.completed, throughput: s.throughputPerSec, first, last, errors: s.errors}
+  return {
+    p50: s.latencyMs.p50!,
+    p99: s.latencyMs.p99!,
+    lagP50: s.readModelLagMs.p50!,
+    lagP99: s.readModelLagMs.p99!,
+    completed: s.completed,
+    throughput: s.throughputPerSec,
+    first,
+    last,
+    errors: s.errors,
+  }
 }
 
 /** Read-model lag (pay answered → PAID in /q) under `orderRate` orders/s beside `pulseRate` pulses/s. */
 export const benchMixed = async (ctx: PlatformCtx, orderRate: number, pulseRate: number, seconds: number) => {
-  const pulses = spawn(process.execPath, [ctx.bin, 'load', 'pulses', '--rate', String(pulseRate), '--total', String(pulseRate * (seconds + 2)), '--json'], {cwd: ctx.cwd, env: {...process.env, CI: 'true'}, stdio: 'ignore'})
+  const pulses = spawn(process.execPath, [ctx.bin, 'load', 'pulses', '--rate', String(pulseRate), '--total', String(pulseRate * (seconds + 2)), '--json'], {
+    cwd: ctx.cwd,
+    env: {...process.env, CI: 'true'},
+    stdio: 'ignore',
+  })
   const exited = new Promise((r) => pulses.on('exit', r))
   await new Promise((r) => setTimeout(r, 1000)) // the pulses flow first
   try {
@@ -210,8 +240,7 @@ const settle = async (ctx: PlatformCtx, quietMs = 2000): Promise<void> => {
     if (handled !== last) {
       last = handled
       since = Date.now()
-    }
-    else if (Date.now() - since >= quietMs) return
+    } else if (Date.now() - since >= quietMs) return
     await new Promise((r) => setTimeout(r, 200))
   }
 }
@@ -229,13 +258,19 @@ export const benchCallsPerOrder = async (ctx: PlatformCtx, n: number): Promise<{
   await settle(ctx)
   const before = totals(await health(ctx)).calls
   const post = async (path: string, body?: unknown) => {
-    const res = await fetch(`${ctx.gateway}${path}`, {method: 'POST', headers: body ? {'content-type': 'application/json'} : {}, body: body ? JSON.stringify(body) : undefined})
+    const res = await fetch(`${ctx.gateway}${path}`, {
+      method: 'POST',
+      headers: body ? {'content-type': 'application/json'} : {},
+      body: body ? JSON.stringify(body) : undefined,
+    })
     return (await res.json()) as {id: string}
   }
   const ids: string[] = []
   for (let i = 0; i < n; i += 10) {
     const batch = await Promise.all(
-      Array.from({length: Math.min(10, n - i)}, (_, k) => post('/orders', {customer_id: customers[(i + k) % customers.length]!.id, items: [{product_id: products[(i + k) % products.length]!.id, quantity: 1}]})),
+      Array.from({length: Math.min(10, n - i)}, (_, k) =>
+        post('/orders', {customer_id: customers[(i + k) % customers.length]!.id, items: [{product_id: products[(i + k) % products.length]!.id, quantity: 1}]}),
+      ),
     )
     ids.push(...batch.map((o) => o.id))
   }
@@ -254,9 +289,16 @@ export const benchDash = async (ctx: PlatformCtx, seconds: number): Promise<numb
   spawnSync('tmux', ['new-session', '-d', '-s', session, '-x', '160', '-y', '48', `cd ${ctx.cwd} && env -u CI ${process.execPath} ${ctx.bin} dash`])
   try {
     await new Promise((r) => setTimeout(r, 4000)) // start-up and first polls
-    const pid = Number(execFileSync('pgrep', ['-f', `${ctx.bin} dash`], {encoding: 'utf8'}).trim().split('\n').pop())
+    const pid = Number(
+      execFileSync('pgrep', ['-f', `${ctx.bin} dash`], {encoding: 'utf8'})
+        .trim()
+        .split('\n')
+        .pop(),
+    )
     const ticks = () => {
-      const f = readFileSync(`/proc/${pid}/stat`, 'utf8').slice(readFileSync(`/proc/${pid}/stat`, 'utf8').lastIndexOf(')') + 2).split(' ')
+      const f = readFileSync(`/proc/${pid}/stat`, 'utf8')
+        .slice(readFileSync(`/proc/${pid}/stat`, 'utf8').lastIndexOf(')') + 2)
+        .split(' ')
       return Number(f[11]) + Number(f[12]) // utime + stime, in clock ticks
     }
     const hz = Number(execFileSync('getconf', ['CLK_TCK'], {encoding: 'utf8'}).trim())
@@ -268,4 +310,3 @@ export const benchDash = async (ctx: PlatformCtx, seconds: number): Promise<numb
     spawnSync('tmux', ['kill-session', '-t', session])
   }
 }
-

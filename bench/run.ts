@@ -49,16 +49,37 @@ const rows: Row[] = []
 // mm --version against node -e 0
 const nodeMs = sample(15, () => timeOnce(process.execPath, ['-e', '0']))
 const versionMs = sample(15, () => timeOnce(process.execPath, [bin, '--version']))
-rows.push({what: '`mm --version`', value: `${versionMs.toFixed(0)} ms`, baseline: `\`node -e 0\` ${nodeMs.toFixed(0)} ms`, ratio: `${(versionMs / nodeMs).toFixed(2)}x`, target: '≤ 3x', ok: versionMs / nodeMs <= 3})
+rows.push({
+  what: '`mm --version`',
+  value: `${versionMs.toFixed(0)} ms`,
+  baseline: `\`node -e 0\` ${nodeMs.toFixed(0)} ms`,
+  ratio: `${(versionMs / nodeMs).toFixed(2)}x`,
+  target: '≤ 3x',
+  ok: versionMs / nodeMs <= 3,
+})
 const helpMs = sample(5, () => timeOnce(process.execPath, [bin, '--help']))
-rows.push({what: '`mm --help`', value: `${helpMs.toFixed(0)} ms`, baseline: `\`node -e 0\` ${nodeMs.toFixed(0)} ms`, ratio: `${(helpMs / nodeMs).toFixed(2)}x`, target: '-', ok: true})
+rows.push({
+  what: '`mm --help`',
+  value: `${helpMs.toFixed(0)} ms`,
+  baseline: `\`node -e 0\` ${nodeMs.toFixed(0)} ms`,
+  ratio: `${(helpMs / nodeMs).toFixed(2)}x`,
+  target: '-',
+  ok: true,
+})
 
 // mm up --infra native from cold, then on a running platform
 const cwd = mkdtempSync('/tmp/mm-bench-')
 chmodSync(cwd, 0o755)
 try {
   const coldMs = timeOnce(process.execPath, [bin, 'up', '--infra', 'native', '-d', '--http-port', '0'], cwd)
-  rows.push({what: '`mm up --infra native -d`, cold (fresh data dir)', value: `${(coldMs / 1000).toFixed(1)} s`, baseline: '-', ratio: '-', target: '≤ 45 s', ok: coldMs <= 45_000})
+  rows.push({
+    what: '`mm up --infra native -d`, cold (fresh data dir)',
+    value: `${(coldMs / 1000).toFixed(1)} s`,
+    baseline: '-',
+    ratio: '-',
+    target: '≤ 45 s',
+    ok: coldMs <= 45_000,
+  })
   const warmMs = median([0, 1, 2].map(() => timeOnce(process.execPath, [bin, 'up'], cwd)))
   rows.push({what: '`mm up` on a running platform', value: `${(warmMs / 1000).toFixed(2)} s`, baseline: '-', ratio: '-', target: '≤ 2 s', ok: warmMs <= 2000})
   const statusMs = median([0, 1, 2].map(() => timeOnce(process.execPath, [bin, 'status', '--json'], cwd)))
@@ -67,24 +88,97 @@ try {
   const ctx = platformCtx(cwd, bin)
   const ingest = await benchIngest(ctx, 50_000)
   const ingestRatio = ingest.ingestPerSec / ingest.rawPerSec
-  rows.push({what: `ingest throughput (50,000 pulses preloaded, prefetch ${ingest.prefetch})`, value: `${ingest.ingestPerSec.toFixed(0)} msg/s`, baseline: `ack-only amqplib drain ${ingest.rawPerSec.toFixed(0)} msg/s`, ratio: ingestRatio.toFixed(2), target: '≥ 0.95', ok: ingestRatio >= 0.95})
+  rows.push({
+    what: `ingest throughput (50,000 pulses preloaded, prefetch ${ingest.prefetch})`,
+    value: `${ingest.ingestPerSec.toFixed(0)} msg/s`,
+    baseline: `ack-only amqplib drain ${ingest.rawPerSec.toFixed(0)} msg/s`,
+    ratio: ingestRatio.toFixed(2),
+    target: '≥ 0.95',
+    ok: ingestRatio >= 0.95,
+  })
   const fl = await benchFlush(ctx, 20_000)
-  rows.push({what: `flush throughput (${fl.rows} new keys)`, value: `${fl.flushRowsPerSec.toFixed(0)} rows/s`, baseline: `raw COPY ${fl.copyRowsPerSec.toFixed(0)} rows/s`, ratio: `${(fl.flushRowsPerSec / fl.copyRowsPerSec).toFixed(2)}`, target: '≥ 0.50', ok: fl.flushRowsPerSec / fl.copyRowsPerSec >= 0.5})
+  rows.push({
+    what: `flush throughput (${fl.rows} new keys)`,
+    value: `${fl.flushRowsPerSec.toFixed(0)} rows/s`,
+    baseline: `raw COPY ${fl.copyRowsPerSec.toFixed(0)} rows/s`,
+    ratio: `${(fl.flushRowsPerSec / fl.copyRowsPerSec).toFixed(2)}`,
+    target: '≥ 0.50',
+    ok: fl.flushRowsPerSec / fl.copyRowsPerSec >= 0.5,
+  })
   const again = await benchFlush(ctx, 20_000) // the same keys: every row exists, so each is an update
-  rows.push({what: `flush throughput (${again.rows} keys whose rows exist)`, value: `${again.flushRowsPerSec.toFixed(0)} rows/s`, baseline: `raw COPY ${again.copyRowsPerSec.toFixed(0)} rows/s`, ratio: `${(again.flushRowsPerSec / again.copyRowsPerSec).toFixed(2)}`, target: '-', ok: true})
+  rows.push({
+    what: `flush throughput (${again.rows} keys whose rows exist)`,
+    value: `${again.flushRowsPerSec.toFixed(0)} rows/s`,
+    baseline: `raw COPY ${again.copyRowsPerSec.toFixed(0)} rows/s`,
+    ratio: `${(again.flushRowsPerSec / again.copyRowsPerSec).toFixed(2)}`,
+    target: '-',
+    ok: true,
+  })
   const dashCpu = await benchDash(ctx, 15)
-  if (dashCpu !== undefined) rows.push({what: '`mm dash` refreshing every 1 s, platform idle (CPU of one core)', value: `${dashCpu.toFixed(1)} %`, baseline: '-', ratio: '-', target: '< 10 %', ok: dashCpu < 10})
+  if (dashCpu !== undefined)
+    rows.push({
+      what: '`mm dash` refreshing every 1 s, platform idle (CPU of one core)',
+      value: `${dashCpu.toFixed(1)} %`,
+      baseline: '-',
+      ratio: '-',
+      target: '< 10 %',
+      ok: dashCpu < 10,
+    })
   const fill = fillOrders(ctx, 5000)
-  rows.push({what: 'filling the platform: 5,000 orders at up to 200/s (create → PAID in the read model)', value: `${fill.throughputPerSec}/s (p50 ${fill.latencyMs.p50} ms)`, baseline: '-', ratio: '-', target: '-', ok: true})
+  rows.push({
+    what: 'filling the platform: 5,000 orders at up to 200/s (create → PAID in the read model)',
+    value: `${fill.throughputPerSec}/s (p50 ${fill.latencyMs.p50} ms)`,
+    baseline: '-',
+    ratio: '-',
+    target: '-',
+    ok: true,
+  })
   const calls = await benchCallsPerOrder(ctx, 200)
-  const callsDetail = Object.entries(calls.perOrder).map(([k, v]) => `${k} ${v}`).join(', ')
-  rows.push({what: 'database and broker calls per order, created → PAID (runners\' own counters)', value: `${calls.total} (${callsDetail})`, baseline: `${CALLS_BEFORE} before batching`, ratio: (calls.total / CALLS_BEFORE).toFixed(2), target: '≤ 0.50', ok: calls.total / CALLS_BEFORE <= 0.5})
+  const callsDetail = Object.entries(calls.perOrder)
+    .map(([k, v]) => `${k} ${v}`)
+    .join(', ')
+  rows.push({
+    what: "database and broker calls per order, created → PAID (runners' own counters)",
+    value: `${calls.total} (${callsDetail})`,
+    baseline: `${CALLS_BEFORE} before batching`,
+    ratio: (calls.total / CALLS_BEFORE).toFixed(2),
+    target: '≤ 0.50',
+    ok: calls.total / CALLS_BEFORE <= 0.5,
+  })
   const orders = benchOrders(ctx, 100, 60)
-  rows.push({what: 'order flow at 100/s for 60 s, 5,000+ orders stored: completed', value: `${orders.throughput}/s`, baseline: 'asked 100/s', ratio: (orders.throughput / 100).toFixed(2), target: '≥ 99/s', ok: orders.throughput >= 99})
-  rows.push({what: 'order flow at 100/s: POST /orders → PAID in the read model, p50 / p99', value: `${orders.p50} ms / ${orders.p99} ms`, baseline: '-', ratio: '-', target: '< 50 ms / < 250 ms', ok: orders.p50 < 50 && orders.p99 < 250})
-  rows.push({what: 'order flow at 100/s: completed/s in the last 10 s vs the first 10 s', value: `${orders.last.toFixed(1)}/s`, baseline: `first 10 s ${orders.first.toFixed(1)}/s`, ratio: (orders.last / Math.max(orders.first, 0.1)).toFixed(2), target: '≥ 0.95', ok: orders.last / Math.max(orders.first, 0.1) >= 0.95})
+  rows.push({
+    what: 'order flow at 100/s for 60 s, 5,000+ orders stored: completed',
+    value: `${orders.throughput}/s`,
+    baseline: 'asked 100/s',
+    ratio: (orders.throughput / 100).toFixed(2),
+    target: '≥ 99/s',
+    ok: orders.throughput >= 99,
+  })
+  rows.push({
+    what: 'order flow at 100/s: POST /orders → PAID in the read model, p50 / p99',
+    value: `${orders.p50} ms / ${orders.p99} ms`,
+    baseline: '-',
+    ratio: '-',
+    target: '< 50 ms / < 250 ms',
+    ok: orders.p50 < 50 && orders.p99 < 250,
+  })
+  rows.push({
+    what: 'order flow at 100/s: completed/s in the last 10 s vs the first 10 s',
+    value: `${orders.last.toFixed(1)}/s`,
+    baseline: `first 10 s ${orders.first.toFixed(1)}/s`,
+    ratio: (orders.last / Math.max(orders.first, 0.1)).toFixed(2),
+    target: '≥ 0.95',
+    ok: orders.last / Math.max(orders.first, 0.1) >= 0.95,
+  })
   const mixed = await benchMixed(ctx, 5, 1000, 30)
-  rows.push({what: 'read-model lag under 5 orders/s + 1,000 pulses/s (pay answered → PAID in /q), p50 / p99', value: `${mixed.lagP50} ms / ${mixed.lagP99} ms`, baseline: '-', ratio: '-', target: 'p99 < 1 s', ok: mixed.lagP99 < 1000})
+  rows.push({
+    what: 'read-model lag under 5 orders/s + 1,000 pulses/s (pay answered → PAID in /q), p50 / p99',
+    value: `${mixed.lagP50} ms / ${mixed.lagP99} ms`,
+    baseline: '-',
+    ratio: '-',
+    target: 'p99 < 1 s',
+    ok: mixed.lagP99 < 1000,
+  })
   // The platform holds about 11,000 orders by now: topped up to 20,000, then verified and rebuilt.
   rows.push(...projectionsRows(await benchProjections(ctx, 20_000)))
   const downMs = timeOnce(process.execPath, [bin, 'down', '-v'], cwd)

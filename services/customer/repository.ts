@@ -16,7 +16,11 @@ const duplicateEmail = (error: unknown, email: string | undefined): never => {
 
 export const insertCustomer = async (db: Db, c: NewCustomer): Promise<CustomerRow> => {
   try {
-    const {rows} = await db.query<CustomerRow>(`INSERT INTO ${T} (name, email, address) VALUES ($1, $2, $3) RETURNING ${COLUMNS}`, [c.name, c.email, c.address ?? null])
+    const {rows} = await db.query<CustomerRow>(`INSERT INTO ${T} (name, email, address) VALUES ($1, $2, $3) RETURNING ${COLUMNS}`, [
+      c.name,
+      c.email,
+      c.address ?? null,
+    ])
     return rows[0]!
   } catch (error) {
     return duplicateEmail(error, c.email)
@@ -47,7 +51,15 @@ export const updateCustomer = async (db: Db, id: string, changes: CustomerChange
          version = version + 1,
          updated_at = now()
        WHERE id = $1 RETURNING ${COLUMNS}`,
-      [id, changes.name !== undefined, changes.name ?? null, changes.email !== undefined, changes.email ?? null, changes.address !== undefined, changes.address ?? null],
+      [
+        id,
+        changes.name !== undefined,
+        changes.name ?? null,
+        changes.email !== undefined,
+        changes.email ?? null,
+        changes.address !== undefined,
+        changes.address ?? null,
+      ],
     )
     return rows[0]
   } catch (error) {
@@ -61,9 +73,10 @@ export const addOrders = async (db: Db, counts: Map<string, number>): Promise<Cu
   const ids = [...counts.keys()].sort()
   const {rows} = await db.query<CustomerRow>(
     `UPDATE ${T} c SET orders_count = c.orders_count + d.n, version = c.version + 1, updated_at = now()
-     FROM unnest($1::uuid[], $2::int[]) AS d(id, n) WHERE c.id = d.id RETURNING ${COLUMNS.split(', ').map((k) => `c.${k}`).join(', ')}`,
+     FROM unnest($1::uuid[], $2::int[]) AS d(id, n) WHERE c.id = d.id RETURNING ${COLUMNS.split(', ')
+       .map((k) => `c.${k}`)
+       .join(', ')}`,
     [ids, ids.map((id) => counts.get(id))],
   )
   return rows
 }
-

@@ -10,7 +10,9 @@ export const customerRoutes = (service: CustomerService) => async (app: FastifyI
     return reply.status(201).header('location', `/customers/${customer.id}`).send(customer)
   })
 
-  app.get<{Querystring: {limit: number; offset: number}}>('/customers', {schema: {querystring: listQuerySchema}}, async (req) => service.list(req.query.limit, req.query.offset))
+  app.get<{Querystring: {limit: number; offset: number}}>('/customers', {schema: {querystring: listQuerySchema}}, async (req) =>
+    service.list(req.query.limit, req.query.offset),
+  )
 
   app.get<{Params: {id: string}}>('/customers/:id', {schema: {params: idParamsSchema}}, async (req) => service.get(req.params.id))
 

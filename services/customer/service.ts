@@ -21,7 +21,12 @@ export interface CustomerServiceDeps {
 export const customerEvent = (ns: Namespace, type: 'customer.created' | 'customer.updated', row: CustomerRow): OutboxMessage =>
   kafkaMessage(newEnvelope(type, row.id, row.version, {...toCustomer(row)}), ns)
 
-export const emitCustomerEvent = async (client: pg.PoolClient, ns: Namespace, type: 'customer.created' | 'customer.updated', row: CustomerRow): Promise<void> => {
+export const emitCustomerEvent = async (
+  client: pg.PoolClient,
+  ns: Namespace,
+  type: 'customer.created' | 'customer.updated',
+  row: CustomerRow,
+): Promise<void> => {
   await appendOutbox(client, SCHEMA, [customerEvent(ns, type, row)])
 }
 

@@ -101,8 +101,12 @@ export const startPulseConsumer = async (deps: PulseConsumerDeps, signal: AbortS
 
     /** One script call for the pulses not recorded yet; on overflow flush once, then go on. */
     const recordRest = async (items: Item[], flushed: Set<Item>): Promise<void> => {
-      for (let rest = items; rest.length > 0; ) {
-        const {outcomes, error} = await recordPulses(deps.redis, deps.ns, rest.map((i) => i.write!))
+      for (let rest = items; rest.length > 0;) {
+        const {outcomes, error} = await recordPulses(
+          deps.redis,
+          deps.ns,
+          rest.map((i) => i.write!),
+        )
         outcomes.forEach((outcome, j) => outcome && Object.assign(rest[j]!, {outcome, done: true}))
         rest = rest.filter((i) => !i.done)
         if (!error) continue
@@ -161,8 +165,10 @@ export const startPulseConsumer = async (deps: PulseConsumerDeps, signal: AbortS
       await deadLetter(valid.filter((i) => i.error && !i.done)).catch((error: unknown) => (dlqFailure = toError(error)))
       if (dlqFailure) deps.logger.error('consumer.dead_letter_failed', {queue, error: dlqFailure.message})
       if (batch.every((i) => i.done)) channel.ack(batch.at(-1)!.msg, true)
-      else for (const i of batch) if (i.done) channel.ack(i.msg)
-        else channel.nack(i.msg, false, true) // back to the queue
+      else
+        for (const i of batch)
+          if (i.done) channel.ack(i.msg)
+          else channel.nack(i.msg, false, true) // back to the queue
       const recorded = valid.filter((i) => i.outcome)
       deps.stats.handled += recorded.length
       if (recorded.length > 0) {

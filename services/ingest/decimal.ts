@@ -33,7 +33,9 @@ export const parseAmount = (text: string): bigint => {
   if (minus) throw new AmountError(`used_amount ${text.slice(0, 40)} is negative`)
   // Exponents beyond a few digits can only mean "too large" or "too many decimals".
   if (expPart !== undefined && expPart.replace(/^[+-]?0*/, '').length > 6) {
-    throw new AmountError(expPart.startsWith('-') ? `used_amount ${text.slice(0, 40)} has more than ${SCALE} decimal places` : `used_amount ${text.slice(0, 40)} is too large`)
+    throw new AmountError(
+      expPart.startsWith('-') ? `used_amount ${text.slice(0, 40)} has more than ${SCALE} decimal places` : `used_amount ${text.slice(0, 40)} is too large`,
+    )
   }
   // value = digits × 10^shift units
   const shift = Number(expPart ?? 0) - fracPart.length + SCALE

@@ -133,7 +133,7 @@ const applySnapshot = async (deps: FlushDeps, flushId: string): Promise<{keys: n
         let staged = false
         const fresh = newRowsWriter(client)
         try {
-          for (let next = ahead(); ; ) {
+          for (let next = ahead(); ;) {
             const chunk = await next
             if (chunk.done) break
             next = ahead()

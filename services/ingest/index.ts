@@ -22,7 +22,14 @@ export const createIngestRunner = (): Runner =>
       {rabbit: kit.rabbit, redis: kit.redis, ns: ctx.ns, backoffMs: ctx.config.retryBackoffMs, logger: kit.logger, stats: kit.counters, feed: kit.feed, flush},
       ctx.signal,
     )
-    const schedule = runFlushSchedule({flush, redis: kit.redis, ns: ctx.ns, intervalMs: ctx.config.ingestFlushIntervalMs, signal: ctx.signal, logger: kit.logger})
+    const schedule = runFlushSchedule({
+      flush,
+      redis: kit.redis,
+      ns: ctx.ns,
+      intervalMs: ctx.config.ingestFlushIntervalMs,
+      signal: ctx.signal,
+      logger: kit.logger,
+    })
     return {
       routes: ingestRoutes({pool: kit.pool, flush, status: (top) => ingestStatus(kit.redis, ctx.ns, top)}),
       tasks: [consumer.stopped, schedule],

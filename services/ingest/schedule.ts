@@ -12,11 +12,20 @@ import {ingestKeys} from './keys.js'
  * previous one finished, so runs never overlap in this process. A failed flush is logged and
  * retried at the next tick (its snapshot stays pending, nothing is lost). Resolves once stopped.
  */
-export const runFlushSchedule = async (opts: {flush: () => Promise<unknown>; redis: Redis; ns: Namespace; intervalMs: number; signal: AbortSignal; logger: Logger}): Promise<void> => {
+export const runFlushSchedule = async (opts: {
+  flush: () => Promise<unknown>
+  redis: Redis
+  ns: Namespace
+  intervalMs: number
+  signal: AbortSignal
+  logger: Logger
+}): Promise<void> => {
   const k = ingestKeys(opts.ns)
   while (!opts.signal.aborted) {
     const nextAt = new Date(Date.now() + opts.intervalMs).toISOString()
-    await opts.redis.hset(k.lastFlush, {nextAt, intervalMs: opts.intervalMs}).catch((error: Error) => opts.logger.warn('ingest.schedule_record_failed', {error: error.message}))
+    await opts.redis
+      .hset(k.lastFlush, {nextAt, intervalMs: opts.intervalMs})
+      .catch((error: Error) => opts.logger.warn('ingest.schedule_record_failed', {error: error.message}))
     await sleep(opts.intervalMs, opts.signal)
     if (opts.signal.aborted) break
     try {
@@ -49,7 +58,13 @@ export const ingestStatus = async (redis: Redis, ns: Namespace, top = 0): Promis
     pendingKeys: Math.floor(fields / 2), // two fields per key, always both
     pendingFlushes,
     lastFlush: last.lastAt
-      ? {at: last.lastAt, flushId: last.lastFlushId || null, keys: Number(last.lastKeys ?? 0), rows: Number(last.lastRows ?? 0), durationMs: Number(last.lastDurationMs ?? 0)}
+      ? {
+          at: last.lastAt,
+          flushId: last.lastFlushId || null,
+          keys: Number(last.lastKeys ?? 0),
+          rows: Number(last.lastRows ?? 0),
+          durationMs: Number(last.lastDurationMs ?? 0),
+        }
       : null,
     nextFlushAt: last.nextAt ?? null,
     top: top > 0 ? await topAggregates(redis, k.live, top) : [],

@@ -25,7 +25,9 @@ const DIGITS = /^[0-9]+$/
 
 /** Whole units and fraction (the two Redis integers) as exact decimal text, without BigInt when they are plain. */
 export const amountText = (whole: string, frac: string): string =>
-  DIGITS.test(whole) && DIGITS.test(frac) && frac.length <= SCALE ? `${whole}.${frac.padStart(SCALE, '0')}` : formatAmount(joinUnits(BigInt(whole), BigInt(frac)))
+  DIGITS.test(whole) && DIGITS.test(frac) && frac.length <= SCALE
+    ? `${whole}.${frac.padStart(SCALE, '0')}`
+    : formatAmount(joinUnits(BigInt(whole), BigInt(frac)))
 
 /**
  * The COPY columns `tenant\tproduct_sku\tuse_unity` of a field id (the JSON after `w`/`f`);

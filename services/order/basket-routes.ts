@@ -41,20 +41,29 @@ export const basketRoutes = (app: FastifyInstance, deps: {store: BasketStore; se
       await lookups.prices([{product_id: productId, quantity: 1, index: 0}])
     } catch (error) {
       // The lookup names `items[0].product_id`, the field of POST /orders; here it is `product_id`.
-      if (error instanceof HttpError && error.statusCode === 422) throw unprocessable(`product_id: product ${productId} not found`, {field: 'product_id', product_id: productId})
+      if (error instanceof HttpError && error.statusCode === 422)
+        throw unprocessable(`product_id: product ${productId} not found`, {field: 'product_id', product_id: productId})
       throw error
     }
   }
-  const view = async (customerId: string) => ({customer_id: customerId, items: await store.get(customerId), ttl_seconds: Math.max(0, await store.ttl(customerId))})
+  const view = async (customerId: string) => ({
+    customer_id: customerId,
+    items: await store.get(customerId),
+    ttl_seconds: Math.max(0, await store.ttl(customerId)),
+  })
 
   app.get<{Params: {customer_id: string}}>('/baskets/:customer_id', {schema: {params: customerParams}}, async (req) => view(customerIdOf(req)))
 
-  app.put<{Params: {customer_id: string}; Body: OrderLineInput}>('/baskets/:customer_id/items', {schema: {params: customerParams, body: lineSchema}}, async (req) => {
-    const customerId = customerIdOf(req)
-    await assertLine(customerId, req.body.product_id)
-    await store.add(customerId, req.body.product_id, req.body.quantity)
-    return view(customerId)
-  })
+  app.put<{Params: {customer_id: string}; Body: OrderLineInput}>(
+    '/baskets/:customer_id/items',
+    {schema: {params: customerParams, body: lineSchema}},
+    async (req) => {
+      const customerId = customerIdOf(req)
+      await assertLine(customerId, req.body.product_id)
+      await store.add(customerId, req.body.product_id, req.body.quantity)
+      return view(customerId)
+    },
+  )
 
   app.delete<{Params: {customer_id: string; product_id: string}}>(
     '/baskets/:customer_id/items/:product_id',
@@ -74,7 +83,10 @@ export const basketRoutes = (app: FastifyInstance, deps: {store: BasketStore; se
       const customerId = customerIdOf(req)
       const clientKey = req.headers['idempotency-key']
       // The basket changes after a checkout, so a checkout key is fingerprinted by its customer only.
-      const idempotency: Idempotency | undefined = clientKey === undefined ? undefined : {key: `checkout:${customerId}:${clientKey}`, hash: createHash('sha256').update(`checkout\0${customerId}`).digest('hex')}
+      const idempotency: Idempotency | undefined =
+        clientKey === undefined
+          ? undefined
+          : {key: `checkout:${customerId}:${clientKey}`, hash: createHash('sha256').update(`checkout\0${customerId}`).digest('hex')}
       if (idempotency) {
         const earlier = await service.replay({key: idempotency.key, hash: idempotency.hash!})
         if (earlier) return reply.status(201).header('idempotent-replayed', 'true').send(earlier)
@@ -86,11 +98,17 @@ export const basketRoutes = (app: FastifyInstance, deps: {store: BasketStore; se
         if (lines.length === 0) throw unprocessable(`the basket of customer ${customerId} is empty`, {field: 'items'})
         if (lines.length > MAX_LINES) throw unprocessable(`items: the basket has ${lines.length} products, more than ${MAX_LINES}`, {field: 'items'})
         const tooMany = lines.findIndex((l) => !Number.isSafeInteger(l.quantity) || l.quantity < 1 || l.quantity > MAX_QUANTITY)
-        if (tooMany >= 0) throw unprocessable(`items[${tooMany}].quantity: ${lines[tooMany]!.quantity} of product ${lines[tooMany]!.product_id} is not between 1 and ${MAX_QUANTITY}`, {field: `items[${tooMany}].quantity`})
+        if (tooMany >= 0)
+          throw unprocessable(
+            `items[${tooMany}].quantity: ${lines[tooMany]!.quantity} of product ${lines[tooMany]!.product_id} is not between 1 and ${MAX_QUANTITY}`,
+            {field: `items[${tooMany}].quantity`},
+          )
         const {order, replayed} = await service.create({customer_id: customerId, items: lines}, idempotency)
         if (!replayed) {
           // Only after the commit; a failure here leaves the order valid and the basket as it was.
-          await store.removeOrdered(customerId, lines).catch((error: Error) => deps.logger.warn('basket.clear_failed', {customer_id: customerId, order_id: order.id, error: error.message}))
+          await store
+            .removeOrdered(customerId, lines)
+            .catch((error: Error) => deps.logger.warn('basket.clear_failed', {customer_id: customerId, order_id: order.id, error: error.message}))
         }
         return reply.status(201).header('location', `/orders/${order.id}`).send(order)
       } finally {

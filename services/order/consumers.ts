@@ -37,14 +37,21 @@ export const startStockConsumer = (kit: Kit, ctx: RunnerContext, service: OrderS
           const data = envelope.data as {order_id?: unknown; reason?: unknown; product_id?: unknown}
           if (typeof data.order_id !== 'string') throw new PoisonMessageError('data.order_id is not a string')
           if (topic === reserved) return {type: 'stock.reserved', eventId: envelope.event_id, orderId: data.order_id, transition: 'reserve'}
-          const reason = typeof data.reason === 'string' && data.reason !== '' ? data.reason : `stock rejected for product ${String(data.product_id ?? 'unknown')}`
+          const reason =
+            typeof data.reason === 'string' && data.reason !== '' ? data.reason : `stock rejected for product ${String(data.product_id ?? 'unknown')}`
           return {type: 'stock.rejected', eventId: envelope.event_id, orderId: data.order_id, transition: 'cancel', reason}
         })
         const outcomes = await service.applyStockEvents(events)
         events.forEach(({type, orderId}, k) => {
           const outcome = outcomes[k]!
           if (outcome.kind === 'ignored') kit.logger.info('order.stock_event_ignored', {type, order_id: orderId, status: outcome.status})
-          if (outcome.kind !== 'duplicate') kit.feed({type, id: orderId, outcome: 'handled', detail: outcome.kind === 'applied' ? `order ${outcome.order.status}` : `ignored: order is ${outcome.status}`})
+          if (outcome.kind !== 'duplicate')
+            kit.feed({
+              type,
+              id: orderId,
+              outcome: 'handled',
+              detail: outcome.kind === 'applied' ? `order ${outcome.order.status}` : `ignored: order is ${outcome.status}`,
+            })
         })
       },
     },

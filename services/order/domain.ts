@@ -37,7 +37,13 @@ export const mergeLines = (items: OrderLineInput[]): MergedLine[] => {
   })
   const lines = [...byProduct.values()]
   const tooMany = lines.find((l) => l.quantity > MAX_QUANTITY)
-  if (tooMany) throw new HttpError(422, 'unprocessable', `items[${tooMany.index}].quantity: product ${tooMany.product_id} is ordered ${tooMany.quantity} times in total, more than ${MAX_QUANTITY}`, {field: `items[${tooMany.index}].quantity`})
+  if (tooMany)
+    throw new HttpError(
+      422,
+      'unprocessable',
+      `items[${tooMany.index}].quantity: product ${tooMany.product_id} is ordered ${tooMany.quantity} times in total, more than ${MAX_QUANTITY}`,
+      {field: `items[${tooMany.index}].quantity`},
+    )
   return lines
 }
 

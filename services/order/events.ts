@@ -16,7 +16,13 @@ export const orderEvents = (order: Order, ns: Namespace): OutboxMessage[] => {
   const messages: OutboxMessage[] = [kafkaMessage(envelope, ns)]
   if (order.status === 'PENDING') {
     const body: OrderCreatedMessage = {event: 'order_created', data: {order_id: order.id, customer_id: order.customer_id}, timestamp: envelope.occurred_at}
-    messages.push({destination: 'rabbitmq', topic: `${ns('events')}:order.created`, key: order.id, value: JSON.stringify(body), headers: {'message-id': envelope.event_id}})
+    messages.push({
+      destination: 'rabbitmq',
+      topic: `${ns('events')}:order.created`,
+      key: order.id,
+      value: JSON.stringify(body),
+      headers: {'message-id': envelope.event_id},
+    })
   }
   return messages
 }

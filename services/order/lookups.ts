@@ -78,7 +78,8 @@ export const createLookups = (deps: LookupDeps): Lookups => {
           continue
         }
         const price = product.price_cents
-        if (typeof price !== 'number' || !Number.isSafeInteger(price) || price < 0) throw unavailable(`product ${line.product_id}`, 'its price_cents is not a non-negative integer')
+        if (typeof price !== 'number' || !Number.isSafeInteger(price) || price < 0)
+          throw unavailable(`product ${line.product_id}`, 'its price_cents is not a non-negative integer')
         prices.set(line.product_id, price)
       }
       if (unknown.length > 0) {

@@ -54,27 +54,41 @@ export const orderData = ({version: _version, ...data}: Order): OrderData => dat
 const itemsOf = async (db: Queryable, ids: string[]): Promise<Map<string, OrderItem[]>> => {
   const byOrder = new Map<string, OrderItem[]>(ids.map((id) => [id, []]))
   if (ids.length === 0) return byOrder
-  const {rows} = await db.query<ItemRow>(`SELECT order_id, product_id, quantity, unit_price_cents FROM "order".order_items WHERE order_id = ANY($1::uuid[]) ORDER BY order_id, line`, [ids])
+  const {rows} = await db.query<ItemRow>(
+    `SELECT order_id, product_id, quantity, unit_price_cents FROM "order".order_items WHERE order_id = ANY($1::uuid[]) ORDER BY order_id, line`,
+    [ids],
+  )
   for (const r of rows) byOrder.get(r.order_id)?.push({product_id: r.product_id, quantity: r.quantity, unit_price_cents: Number(r.unit_price_cents)})
   return byOrder
 }
 
 const withItems = async (db: Queryable, rows: OrderRow[]): Promise<Order[]> => {
-  const items = await itemsOf(db, rows.map((r) => r.id))
+  const items = await itemsOf(
+    db,
+    rows.map((r) => r.id),
+  )
   return rows.map((r) => toOrder(r, items.get(r.id) ?? []))
 }
 
 /** One order with its lines, in one query. */
 export const findOrder = async (db: Queryable, id: string): Promise<Order | undefined> => {
   const {rows} = await db.query<OrderRow & {items: {product_id: string; quantity: number; unit_price_cents: number}[]}>(
-    `SELECT ${COLUMNS.split(', ').map((c) => `o.${c}`).join(', ')},
+    `SELECT ${COLUMNS.split(', ')
+      .map((c) => `o.${c}`)
+      .join(', ')},
        COALESCE((SELECT json_agg(json_build_object('product_id', i.product_id, 'quantity', i.quantity, 'unit_price_cents', i.unit_price_cents) ORDER BY i.line)
                  FROM "order".order_items i WHERE i.order_id = o.id), '[]') AS items
      FROM "order".orders o WHERE o.id = $1`,
     [id],
   )
   const row = rows[0]
-  return row && toOrder(row, row.items.map((i) => ({product_id: i.product_id, quantity: i.quantity, unit_price_cents: Number(i.unit_price_cents)})))
+  return (
+    row &&
+    toOrder(
+      row,
+      row.items.map((i) => ({product_id: i.product_id, quantity: i.quantity, unit_price_cents: Number(i.unit_price_cents)})),
+    )
+  )
 }
 
 /** A new PENDING order as it will be stored (the timestamps are taken here, so its events can be written with it). */
@@ -120,7 +134,18 @@ export const updateOrderWithEvents = async (db: Queryable, next: Order, expected
                 WHERE id = $1 AND version = $2 RETURNING 1),
           m AS (${outboxInsert(SCHEMA, 9)} WHERE EXISTS (SELECT 1 FROM u))
      SELECT (SELECT count(*) FROM u)::int AS updated, pg_notify($14, '')`,
-    [next.id, expectedVersion, next.status, next.version, next.updated_at, next.paid_at, next.canceled_at, next.cancel_reason, ...outboxParams(messages), outboxChannel(SCHEMA)],
+    [
+      next.id,
+      expectedVersion,
+      next.status,
+      next.version,
+      next.updated_at,
+      next.paid_at,
+      next.canceled_at,
+      next.cancel_reason,
+      ...outboxParams(messages),
+      outboxChannel(SCHEMA),
+    ],
   )
   return rows[0]?.updated === 1
 }
@@ -143,14 +168,24 @@ export const insertOrder = async (client: pg.PoolClient, order: {id: string; cus
   await client.query(
     `INSERT INTO "order".order_items (order_id, line, product_id, quantity, unit_price_cents)
      SELECT $1, line, product_id, quantity, price FROM unnest($2::int[], $3::text[], $4::int[], $5::bigint[]) AS t(line, product_id, quantity, price)`,
-    [order.id, order.items.map((_, i) => i + 1), order.items.map((i) => i.product_id), order.items.map((i) => i.quantity), order.items.map((i) => i.unit_price_cents)],
+    [
+      order.id,
+      order.items.map((_, i) => i + 1),
+      order.items.map((i) => i.product_id),
+      order.items.map((i) => i.quantity),
+      order.items.map((i) => i.unit_price_cents),
+    ],
   )
   return toOrder(rows[0]!, order.items)
 }
 
 /** Claims an Idempotency-Key for an order; false when another transaction already holds it (waits for it to end). */
 export const claimIdempotencyKey = async (client: pg.PoolClient, key: string, hash: string, orderId: string): Promise<boolean> => {
-  const {rowCount} = await client.query(`INSERT INTO "order".idempotency_keys (key, request_hash, order_id) VALUES ($1, $2, $3) ON CONFLICT (key) DO NOTHING`, [key, hash, orderId])
+  const {rowCount} = await client.query(`INSERT INTO "order".idempotency_keys (key, request_hash, order_id) VALUES ($1, $2, $3) ON CONFLICT (key) DO NOTHING`, [
+    key,
+    hash,
+    orderId,
+  ])
   return rowCount === 1
 }
 
@@ -161,12 +196,18 @@ export const findIdempotencyKey = async (db: Queryable, key: string): Promise<{r
 
 /** Locks orders (in id order) until the transaction ends; their status and version by id. */
 export const lockOrders = async (client: pg.PoolClient, ids: string[]): Promise<Map<string, {status: OrderStatus; version: number}>> => {
-  const {rows} = await client.query<{id: string; status: OrderStatus; version: number}>(`SELECT id, status, version FROM "order".orders WHERE id = ANY($1::uuid[]) ORDER BY id FOR UPDATE`, [ids])
+  const {rows} = await client.query<{id: string; status: OrderStatus; version: number}>(
+    `SELECT id, status, version FROM "order".orders WHERE id = ANY($1::uuid[]) ORDER BY id FOR UPDATE`,
+    [ids],
+  )
   return new Map(rows.map((r) => [r.id, {status: r.status, version: r.version}]))
 }
 
 /** Applies transitions to locked orders in one statement (one per order); a version that moved meanwhile fails loudly instead of overwriting. */
-export const updateStatuses = async (client: pg.PoolClient, changes: {id: string; expectedVersion: number; to: OrderStatus; reason: string | null}[]): Promise<Order[]> => {
+export const updateStatuses = async (
+  client: pg.PoolClient,
+  changes: {id: string; expectedVersion: number; to: OrderStatus; reason: string | null}[],
+): Promise<Order[]> => {
   if (changes.length === 0) return []
   const {rows} = await client.query<OrderRow>(
     `UPDATE "order".orders o SET status = c.status, version = o.version + 1, updated_at = now(),
@@ -174,7 +215,9 @@ export const updateStatuses = async (client: pg.PoolClient, changes: {id: string
        canceled_at = CASE WHEN c.status = 'CANCELED' THEN now() ELSE o.canceled_at END,
        cancel_reason = CASE WHEN c.status = 'CANCELED' THEN c.reason ELSE o.cancel_reason END
      FROM unnest($1::uuid[], $2::int[], $3::text[], $4::text[]) AS c(id, version, status, reason)
-     WHERE o.id = c.id AND o.version = c.version RETURNING ${COLUMNS.split(', ').map((c) => `o.${c}`).join(', ')}`,
+     WHERE o.id = c.id AND o.version = c.version RETURNING ${COLUMNS.split(', ')
+       .map((c) => `o.${c}`)
+       .join(', ')}`,
     [changes.map((c) => c.id), changes.map((c) => c.expectedVersion), changes.map((c) => c.to), changes.map((c) => c.reason)],
   )
   if (rows.length !== changes.length) throw new Error(`${changes.length - rows.length} order(s) changed concurrently`)

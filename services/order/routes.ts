@@ -29,12 +29,16 @@ const idParams = {type: 'object', required: ['id'], properties: {id}} as const
 
 /** HTTP API of orders (PLATFORM.md §3.3). Errors are HttpErrors, rendered by the gateway. */
 export const orderRoutes = (app: FastifyInstance, service: OrderService): void => {
-  app.post<{Body: CreateOrderInput; Headers: {'idempotency-key'?: string}}>('/orders', {schema: {body: createBody, headers: idempotencyHeaders}}, async (req, reply) => {
-    const key = req.headers['idempotency-key']
-    const {order, replayed} = await service.create(req.body, key === undefined ? undefined : {key})
-    if (replayed) void reply.header('idempotent-replayed', 'true')
-    return reply.status(201).header('location', `/orders/${order.id}`).send(order)
-  })
+  app.post<{Body: CreateOrderInput; Headers: {'idempotency-key'?: string}}>(
+    '/orders',
+    {schema: {body: createBody, headers: idempotencyHeaders}},
+    async (req, reply) => {
+      const key = req.headers['idempotency-key']
+      const {order, replayed} = await service.create(req.body, key === undefined ? undefined : {key})
+      if (replayed) void reply.header('idempotent-replayed', 'true')
+      return reply.status(201).header('location', `/orders/${order.id}`).send(order)
+    },
+  )
 
   app.get<{Querystring: {customer_id?: string; status?: OrderStatus; limit: number}}>(
     '/orders',
@@ -43,7 +47,11 @@ export const orderRoutes = (app: FastifyInstance, service: OrderService): void =
         querystring: {
           type: 'object',
           additionalProperties: false,
-          properties: {customer_id: id, status: {type: 'string', enum: ['PENDING', 'RESERVED', 'PAID', 'CANCELED']}, limit: {type: 'integer', minimum: 1, maximum: 100, default: 20}},
+          properties: {
+            customer_id: id,
+            status: {type: 'string', enum: ['PENDING', 'RESERVED', 'PAID', 'CANCELED']},
+            limit: {type: 'integer', minimum: 1, maximum: 100, default: 20},
+          },
         },
       },
     },

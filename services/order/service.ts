@@ -59,7 +59,9 @@ export const createOrderService = (deps: {pool: pg.Pool; lookups: Lookups; ns: N
     const known = await repo.findIdempotencyKey(pool, key)
     if (!known) return undefined
     if (known.request_hash !== hash) {
-      throw unprocessable(`Idempotency-Key "${key}" was already used with a different request body; use a new key for a different order`, {field: 'Idempotency-Key'})
+      throw unprocessable(`Idempotency-Key "${key}" was already used with a different request body; use a new key for a different order`, {
+        field: 'Idempotency-Key',
+      })
     }
     return repo.findOrder(pool, known.order_id)
   }
@@ -137,7 +139,12 @@ export const createOrderService = (deps: {pool: pg.Pool; lookups: Lookups; ns: N
     async applyStockEvents(events) {
       for (const e of events) if (!isUuid(e.orderId)) throw new PoisonMessageError(`order_id ${e.orderId} is not an order id`)
       return withTransaction(pool, async (client): Promise<StockOutcome[]> => {
-        const fresh = await markProcessedMany(client, repo.SCHEMA, CONSUMER, events.map((e) => e.eventId))
+        const fresh = await markProcessedMany(
+          client,
+          repo.SCHEMA,
+          CONSUMER,
+          events.map((e) => e.eventId),
+        )
         const orders = await repo.lockOrders(client, [...new Set(events.map((e) => e.orderId))])
         const changes: {id: string; expectedVersion: number; to: OrderStatus; reason: string | null}[] = []
         const outcomes = events.map((e): StockOutcome | number => {
@@ -157,7 +164,11 @@ export const createOrderService = (deps: {pool: pg.Pool; lookups: Lookups; ns: N
         // Stock events only move PENDING orders, so an order changes at most once per batch.
         const updated = await repo.updateStatuses(client, changes)
         const byId = new Map(updated.map((o) => [o.id, o]))
-        await appendOutbox(client, repo.SCHEMA, updated.flatMap((o) => orderEvents(o, ns)))
+        await appendOutbox(
+          client,
+          repo.SCHEMA,
+          updated.flatMap((o) => orderEvents(o, ns)),
+        )
         return outcomes.map((o) => (typeof o === 'number' ? {kind: 'applied', order: byId.get(changes[o]!.id)!} : o))
       })
     },

@@ -26,7 +26,8 @@ export const parseOrder = (e: Envelope, type: OrderTopic): {id: string; version:
   const items = data.items.map((raw: unknown, i: number): ReservedItem => {
     const item = raw as {product_id?: unknown; quantity?: unknown} | null
     if (typeof item?.product_id !== 'string' || item.product_id === '') throw new PoisonMessageError(`data.items[${i}].product_id must be a string`)
-    if (typeof item.quantity !== 'number' || !Number.isSafeInteger(item.quantity) || item.quantity < 1) throw new PoisonMessageError(`data.items[${i}].quantity must be an integer >= 1`)
+    if (typeof item.quantity !== 'number' || !Number.isSafeInteger(item.quantity) || item.quantity < 1)
+      throw new PoisonMessageError(`data.items[${i}].quantity must be an integer >= 1`)
     return {product_id: item.product_id.toLowerCase(), quantity: item.quantity}
   })
   return {id: data.id, version: e.aggregate_version, items}
@@ -53,13 +54,30 @@ export const handleOrderEvents = (deps: OrderEventsDeps) => {
       return {type, eventId: envelope.event_id, order: parseOrder(envelope, type)}
     })
     const outcomes = await withTransaction(deps.pool, async (client) => {
-      const fresh = await markProcessedMany(client, SCHEMA, CONSUMER, events.map((e) => e.eventId))
+      const fresh = await markProcessedMany(
+        client,
+        SCHEMA,
+        CONSUMER,
+        events.map((e) => e.eventId),
+      )
       const todo = events.filter((e) => fresh.delete(e.eventId)) // a repeat within the batch counts once
       const created = todo.filter((e) => e.type === 'order.created')
       const canceled = todo.filter((e) => e.type === 'order.canceled')
       const result = new Map<(typeof events)[number], string>()
-      ;(await reserveOrders(client, deps.ns, created.map((e) => e.order))).forEach((o, k) => result.set(created[k]!, o))
-      ;(await releaseOrders(client, deps.ns, canceled.map((e) => e.order))).forEach((o, k) => result.set(canceled[k]!, o))
+      ;(
+        await reserveOrders(
+          client,
+          deps.ns,
+          created.map((e) => e.order),
+        )
+      ).forEach((o, k) => result.set(created[k]!, o))
+      ;(
+        await releaseOrders(
+          client,
+          deps.ns,
+          canceled.map((e) => e.order),
+        )
+      ).forEach((o, k) => result.set(canceled[k]!, o))
       return events.map((e) => result.get(e) ?? 'duplicate')
     })
     events.forEach(({type, eventId, order}, k) => {

@@ -10,7 +10,12 @@ type Db = pg.Pool | pg.PoolClient
 
 export const insertProduct = async (db: Db, p: NewProduct): Promise<ProductRow> => {
   try {
-    const {rows} = await db.query<ProductRow>(`INSERT INTO ${PRODUCTS} (sku, name, price_cents, stock) VALUES ($1, $2, $3, $4) RETURNING ${COLUMNS}`, [p.sku, p.name, p.price_cents, p.stock])
+    const {rows} = await db.query<ProductRow>(`INSERT INTO ${PRODUCTS} (sku, name, price_cents, stock) VALUES ($1, $2, $3, $4) RETURNING ${COLUMNS}`, [
+      p.sku,
+      p.name,
+      p.price_cents,
+      p.stock,
+    ])
     return rows[0]!
   } catch (error) {
     if ((error as {code?: string}).code === '23505') throw conflict(`a product with sku ${p.sku} already exists`, {field: 'sku'})

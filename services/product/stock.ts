@@ -108,7 +108,10 @@ export const releaseOrders = async (client: pg.PoolClient, ns: Namespace, orders
   if (given.size > 0) {
     // Products in id order, as reservations lock them: the two never wait on each other in a cycle.
     const deltas = [...given].map(([product_id, quantity]) => ({product_id, delta: quantity})).sort(byId)
-    await lockProducts(client, deltas.map((d) => d.product_id))
+    await lockProducts(
+      client,
+      deltas.map((d) => d.product_id),
+    )
     const updated = await adjustStock(client, deltas)
     messages.push(...updated.map((row) => productEvent(ns, 'product.updated', row)))
   }

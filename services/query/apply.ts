@@ -56,13 +56,19 @@ const applySources = async <D extends SourceDoc>(
     // filled_version is moved by the copy alone (a concurrent copy may have just finished); a document
     // written before it existed gets it here, so an interrupted copy is still seen as one.
     const {_id, filled_version, ...set} = doc as SourceDoc
-    return {updateOne: {filter: {_id: id, version: base.version} as never, update: {$set: (base.filled_version === undefined ? {...set, filled_version} : set) as never}}}
+    return {
+      updateOne: {
+        filter: {_id: id, version: base.version} as never,
+        update: {$set: (base.filled_version === undefined ? {...set, filled_version} : set) as never},
+      },
+    }
   })
   if (ops.length > 0) {
     const updates = ops.filter((op) => 'updateOne' in op).length
     try {
       const result = await coll.bulkWrite(ops, {ordered: false})
-      if (result.matchedCount !== updates) throw new ConcurrentViewChange(`${coll.collectionName}: ${updates - result.matchedCount} document(s) changed under this batch`)
+      if (result.matchedCount !== updates)
+        throw new ConcurrentViewChange(`${coll.collectionName}: ${updates - result.matchedCount} document(s) changed under this batch`)
     } catch (error) {
       if (error instanceof MongoBulkWriteError && error.writeErrors && [error.writeErrors].flat().every((e) => e.code === DUPLICATE_KEY)) {
         throw new ConcurrentViewChange(`${coll.collectionName}: a document was inserted by another runner`)
@@ -129,7 +135,10 @@ export const applyOrders = async (v: Views, events: Versioned<OrderData>[]): Pro
     if (other || writeErrors.length === 0) throw error
     for (const e of writeErrors) applied[e.index] = false // older or duplicate event: the view keeps the newer state
   }
-  await fillOrders(v, events.map((e) => e.data))
+  await fillOrders(
+    v,
+    events.map((e) => e.data),
+  )
   return applied
 }
 
@@ -149,7 +158,12 @@ const fillOrders = async (v: Views, orders: OrderData[]): Promise<void> => {
     seen.add(o.id)
     const c = customerById.get(o.customer_id)
     if (c) {
-      ops.push({updateOne: {filter: {_id: o.id, 'customer.id': o.customer_id, customer_version: {$lt: c.fill_version}}, update: {$set: {...atPath('customer.', customerCopy(c)), customer_version: c.fill_version}}}})
+      ops.push({
+        updateOne: {
+          filter: {_id: o.id, 'customer.id': o.customer_id, customer_version: {$lt: c.fill_version}},
+          update: {$set: {...atPath('customer.', customerCopy(c)), customer_version: c.fill_version}},
+        },
+      })
     }
     for (const [index, item] of o.items.entries()) {
       const p = productById.get(item.product_id)

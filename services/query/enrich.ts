@@ -27,10 +27,7 @@ type ItemsOnly = Pick<OrderDoc, '_id' | 'items'>
 export const fillProduct = async (v: Views, p: Pick<ProductDoc, 'id' | 'sku' | 'name' | 'fill_version'>, orders?: ItemsOnly[]): Promise<number> => {
   const stale = (i: OrderDoc['items'][number]) => i.product_id === p.id && (i.product_version ?? 0) < p.fill_version
   const candidates =
-    orders ??
-    (await v.orders
-      .find({items: {$elemMatch: {product_id: p.id, product_version: {$lt: p.fill_version}}}}, {projection: {items: 1}})
-      .toArray())
+    orders ?? (await v.orders.find({items: {$elemMatch: {product_id: p.id, product_version: {$lt: p.fill_version}}}}, {projection: {items: 1}}).toArray())
   let modified = 0
   for (const order of candidates) {
     for (const [index, item] of order.items.entries()) {

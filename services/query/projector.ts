@@ -9,7 +9,16 @@ import type {Views} from './views.js'
 export type Outcome = 'applied' | 'stale' | 'ignored'
 
 /** The domain topics the projections read (before namespacing): stock.* change no view, so query does not subscribe to them. */
-export const PROJECTED_TOPICS = ['customer.created', 'customer.updated', 'product.created', 'product.updated', 'order.created', 'order.reserved', 'order.paid', 'order.canceled'] as const
+export const PROJECTED_TOPICS = [
+  'customer.created',
+  'customer.updated',
+  'product.created',
+  'product.updated',
+  'order.created',
+  'order.reserved',
+  'order.paid',
+  'order.canceled',
+] as const
 
 type Family = 'customer' | 'product' | 'order' | 'none'
 
@@ -53,9 +62,30 @@ export const projectBatch = async (v: Views, envelopes: Envelope[]): Promise<Out
   })
   const record = (list: {i: number}[], applied: boolean[]) => list.forEach(({i}, k) => (outcomes[i] = applied[k] ? 'applied' : 'stale'))
   // Customers and products before orders: their views are what the orders' names are copied from.
-  if (customers.length > 0) record(customers, await applyCustomers(v, customers.map((c) => c.e)))
-  if (products.length > 0) record(products, await applyProducts(v, products.map((p) => p.e)))
-  if (orders.length > 0) record(orders, await applyOrders(v, orders.map((o) => o.e)))
+  if (customers.length > 0)
+    record(
+      customers,
+      await applyCustomers(
+        v,
+        customers.map((c) => c.e),
+      ),
+    )
+  if (products.length > 0)
+    record(
+      products,
+      await applyProducts(
+        v,
+        products.map((p) => p.e),
+      ),
+    )
+  if (orders.length > 0)
+    record(
+      orders,
+      await applyOrders(
+        v,
+        orders.map((o) => o.e),
+      ),
+    )
   return outcomes
 }
 

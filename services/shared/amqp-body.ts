@@ -20,7 +20,10 @@ export const jsonBodyText = (content: Buffer, properties: {contentType?: unknown
   if (typeof contentType === 'string' && contentType !== '') {
     const [mediaType, ...params] = contentType.split(';').map((p) => p.trim().toLowerCase())
     if (!JSON_MEDIA_TYPE.test(mediaType!)) throw new PoisonMessageError(`content type ${contentType} is not JSON: send application/json`)
-    const charset = params.find((p) => p.startsWith('charset='))?.slice('charset='.length).replaceAll('"', '')
+    const charset = params
+      .find((p) => p.startsWith('charset='))
+      ?.slice('charset='.length)
+      .replaceAll('"', '')
     if (charset !== undefined && !UTF8.test(charset)) throw new PoisonMessageError(`charset ${charset} is not supported: JSON bodies are UTF-8`)
   }
   const text = utf8Text(content)

@@ -46,7 +46,8 @@ export const parseEnvelope = (value: Buffer | string | null | undefined): Envelo
     if (typeof e[k] !== 'string' || e[k] === '') throw new PoisonMessageError(`${k} must be a non-empty string (got ${JSON.stringify(e[k]).slice(0, 40)})`)
   }
   if (typeof e.aggregate_version !== 'number' || !Number.isInteger(e.aggregate_version)) throw new PoisonMessageError('aggregate_version is not an integer')
-  if (!Number.isSafeInteger(e.aggregate_version)) throw new PoisonMessageError(`aggregate_version ${e.aggregate_version} is past 2^53 - 1 (not exact as a JSON number)`)
+  if (!Number.isSafeInteger(e.aggregate_version))
+    throw new PoisonMessageError(`aggregate_version ${e.aggregate_version} is past 2^53 - 1 (not exact as a JSON number)`)
   if (typeof e.data !== 'object' || Array.isArray(e.data)) throw new PoisonMessageError('data is not an object')
   const bad = findTextFault(e)
   if (bad) throw new PoisonMessageError(`${dottedPath('', bad.path) || 'the envelope'} ${bad.fault}`)

@@ -20,7 +20,13 @@ export interface OutboxMessage {
   headers: Record<string, string>
 }
 
-export const kafkaMessage = (e: Envelope, ns: (name: string) => string = (n) => n): OutboxMessage => ({destination: 'kafka', topic: ns(e.type), key: e.aggregate_id, value: JSON.stringify(e), headers: envelopeHeaders(e)})
+export const kafkaMessage = (e: Envelope, ns: (name: string) => string = (n) => n): OutboxMessage => ({
+  destination: 'kafka',
+  topic: ns(e.type),
+  key: e.aggregate_id,
+  value: JSON.stringify(e),
+  headers: envelopeHeaders(e),
+})
 
 /**
  * The INSERT that writes messages to a component's outbox, for statements that do more in the
@@ -125,7 +131,12 @@ export const startOutboxRelay = (deps: RelayDeps, signal: AbortSignal): Relay =>
       await deps.rabbit.publishConfirmed(
         rabbitRows.map((r) => {
           const [exchange, routingKey] = splitTopic(r.topic)
-          return {exchange, routingKey, body: Buffer.from(r.payload), options: {messageId: r.headers['message-id'] ?? r.message_key, contentType: 'application/json', headers: r.headers, persistent: true}}
+          return {
+            exchange,
+            routingKey,
+            body: Buffer.from(r.payload),
+            options: {messageId: r.headers['message-id'] ?? r.message_key, contentType: 'application/json', headers: r.headers, persistent: true},
+          }
         }),
       )
     }

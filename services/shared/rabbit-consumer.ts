@@ -39,7 +39,9 @@ const toError = (error: unknown): Error => (error instanceof Error ? error : new
  * back to the queue.
  */
 export const startRabbitConsumer = (deps: RabbitConsumerDeps, signal: AbortSignal): Promise<{stopped: Promise<void>}> =>
-  keepConsuming({link: deps.link, queue: deps.queue, prefetch: deps.prefetch ?? 200, logger: deps.logger}, signal, (channel) => consumeOn(deps, channel, signal))
+  keepConsuming({link: deps.link, queue: deps.queue, prefetch: deps.prefetch ?? 200, logger: deps.logger}, signal, (channel) =>
+    consumeOn(deps, channel, signal),
+  )
 
 /** The batching consumer on one channel, until the signal aborts or the channel closes. */
 const consumeOn = (deps: RabbitConsumerDeps, channel: amqp.ConfirmChannel, signal: AbortSignal): Promise<ConsumerRun> => {

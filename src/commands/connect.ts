@@ -10,7 +10,12 @@ export default class Connect extends BaseCommand<typeof Connect> {
   static override summary = "Open a server's usual client (psql, redis-cli, mongosh, kcat, rabbitmqadmin) pointed at the platform, or print the command"
   static override description =
     'On a terminal it runs the client with your terminal; without one (pipe, CI) it prints the command instead, unless --exec. When the client is not installed it prints the command and how to install it, and exits 1. Passwords in the printed command are *** unless --reveal. Arguments after -- go to the client.'
-  static override examples = ['<%= config.bin %> connect postgres', "<%= config.bin %> connect postgres --exec -- -c 'select count(*) from \"order\".orders'", '<%= config.bin %> connect kafka -- -C -t order.created -e', '<%= config.bin %> connect rabbitmq --reveal']
+  static override examples = [
+    '<%= config.bin %> connect postgres',
+    '<%= config.bin %> connect postgres --exec -- -c \'select count(*) from "order".orders\'',
+    '<%= config.bin %> connect kafka -- -C -t order.created -e',
+    '<%= config.bin %> connect rabbitmq --reveal',
+  ]
   static override strict = false
   static override args = {server: Args.string({required: true, options: [...CONNECT_SERVERS], description: 'the server to connect to'})}
   static override flags = {
@@ -21,7 +26,14 @@ export default class Connect extends BaseCommand<typeof Connect> {
   public async run(): Promise<ConnectResult> {
     const {argv} = await this.parse(Connect)
     const run = !this.jsonEnabled() && (this.flags.exec || terminal().interactive)
-    const result = await connect({config: this.mm, logger: this.logger, server: this.args.server as ConnectServer, extra: (argv as string[]).slice(1), reveal: this.flags.reveal, run})
+    const result = await connect({
+      config: this.mm,
+      logger: this.logger,
+      server: this.args.server as ConnectServer,
+      extra: (argv as string[]).slice(1),
+      reveal: this.flags.reveal,
+      run,
+    })
     if (!result.executed) {
       this.present(result, renderConnect)
       if (!this.jsonEnabled()) for (const note of connectNotes(result, run)) process.stderr.write(note + '\n')

@@ -36,7 +36,9 @@ export default class Supervise extends BaseCommand<typeof Supervise> {
     const controller = new AbortController()
     const off = onInterrupt(() => controller.abort())
     const host = await startPlatform({config: this.mm, endpoints, logger, runners, infra: () => ({runtime: state.runtime})})
-    store.update((s) => s && {...s, supervisor: {pid: process.pid, mode: 'detached', startedAt: new Date().toISOString(), http: host.gateway.url, ready: true, selection}})
+    store.update(
+      (s) => s && {...s, supervisor: {pid: process.pid, mode: 'detached', startedAt: new Date().toISOString(), http: host.gateway.url, ready: true, selection}},
+    )
     logger.info('supervisor.ready', {pid: process.pid, gateway: host.gateway.url})
     await untilAborted(controller.signal)
     logger.info('supervisor.stopping')

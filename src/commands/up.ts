@@ -13,7 +13,13 @@ export default class Up extends BaseCommand<typeof Up> {
   static override summary = 'Bring the platform up: infrastructure, migrations, topology, runners'
   static override description =
     'Starts PostgreSQL, Redis, RabbitMQ, Kafka and MongoDB (docker compose when a Docker engine answers, otherwise as native processes), applies migrations and topology, starts the runners and streams their logs until Ctrl-C. With -d it leaves a supervisor in the background. On a platform already up it reports status and exits 0.'
-  static override examples = ['<%= config.bin %> up', '<%= config.bin %> up -d --infra native', '<%= config.bin %> up --wait-timeout 3m', '<%= config.bin %> up -d customer product', '<%= config.bin %> up --exclude ingest']
+  static override examples = [
+    '<%= config.bin %> up',
+    '<%= config.bin %> up -d --infra native',
+    '<%= config.bin %> up --wait-timeout 3m',
+    '<%= config.bin %> up -d customer product',
+    '<%= config.bin %> up --exclude ingest',
+  ]
   static override strict = false
   static override args = {component: Args.string({description: `runners to start (default: all of ${COMPONENTS.join(', ')}); the five servers always start`})}
   static override flags = {
@@ -35,7 +41,15 @@ export default class Up extends BaseCommand<typeof Up> {
     try {
       const {argv} = await this.parse(Up)
       const selection = {components: argv as string[], excluded: [...this.mm.exclude]}
-      const result = await up({config: this.mm, logger: this.logger, mode: this.mm.infra, detach: this.flags.detach, signal: controller.signal, onProgress: progressPrinter(), selection})
+      const result = await up({
+        config: this.mm,
+        logger: this.logger,
+        mode: this.mm.infra,
+        detach: this.flags.detach,
+        signal: controller.signal,
+        onProgress: progressPrinter(),
+        selection,
+      })
       const {host, infra, ...printable} = result
       this.present(printable, renderUp)
       if (host && infra) {

@@ -43,7 +43,15 @@ export const ENV = {
   composePostgresPassword: 'MM_POSTGRES_PASSWORD',
 } as const
 
-const COMPOSE_KEYS = ['composePostgresPort', 'composeRedisPort', 'composeRabbitmqPort', 'composeRabbitmqManagementPort', 'composeKafkaPort', 'composeMongoPort', 'composePostgresPassword'] as const
+const COMPOSE_KEYS = [
+  'composePostgresPort',
+  'composeRedisPort',
+  'composeRabbitmqPort',
+  'composeRabbitmqManagementPort',
+  'composeKafkaPort',
+  'composeMongoPort',
+  'composePostgresPassword',
+] as const
 export type ConfigKey = keyof typeof ENV
 
 const duration = (what: string) =>
@@ -72,7 +80,9 @@ const url = (protocols: string[]) =>
       {message: `must be a URL starting with ${protocols.map((p) => p + '//').join(' or ')}`},
     )
     // What `mm env` prints without --reveal: refuse it rather than fail authentication later.
-    .refine((v) => v === undefined || !/^[^/]*\/\/[^/@]*:\*{3,}@/.test(v), {message: 'has a masked password (***): print the real settings with mm env --reveal'})
+    .refine((v) => v === undefined || !/^[^/]*\/\/[^/@]*:\*{3,}@/.test(v), {
+      message: 'has a masked password (***): print the real settings with mm env --reveal',
+    })
 
 const schema = z.object({
   cwd: z.string(),
@@ -88,7 +98,14 @@ const schema = z.object({
   kafkaBrokers: z
     .string()
     .optional()
-    .transform((v) => (v === undefined ? undefined : v.split(',').map((b) => b.trim()).filter(Boolean)))
+    .transform((v) =>
+      v === undefined
+        ? undefined
+        : v
+            .split(',')
+            .map((b) => b.trim())
+            .filter(Boolean),
+    )
     .refine((v) => v === undefined || (v.length > 0 && v.every((b) => /^[^\s:]+:\d+$/.test(b))), {
       message: 'must be a comma-separated list of host:port',
     }),
@@ -98,14 +115,22 @@ const schema = z.object({
   exclude: z
     .string()
     .optional()
-    .transform((v) => (v ?? '').split(',').map((c) => c.trim()).filter(Boolean)),
+    .transform((v) =>
+      (v ?? '')
+        .split(',')
+        .map((c) => c.trim())
+        .filter(Boolean),
+    ),
   /** MM_*_PORT and MM_POSTGRES_PASSWORD as given, for the compose runtime (it validates ports). */
   compose: z.record(z.string(), z.string()).superRefine((env, ctx) => {
     for (const [name, value] of Object.entries(env)) {
-      if (name.endsWith('_PORT') && !/^\d{1,5}$/.test(value)) ctx.addIssue({code: 'custom', path: [name], message: `must be a port number 1-65535 (got "${value}")`})
+      if (name.endsWith('_PORT') && !/^\d{1,5}$/.test(value))
+        ctx.addIssue({code: 'custom', path: [name], message: `must be a port number 1-65535 (got "${value}")`})
     }
   }),
-  httpPort: z.union([z.number(), z.string().trim().regex(/^\d+$/, 'must be a port number 0-65535').transform(Number)]).pipe(z.number().int().min(0).max(65535, 'must be a port number 0-65535')),
+  httpPort: z
+    .union([z.number(), z.string().trim().regex(/^\d+$/, 'must be a port number 0-65535').transform(Number)])
+    .pipe(z.number().int().min(0).max(65535, 'must be a port number 0-65535')),
   ingestFlushIntervalMs: duration('ingest flush interval'),
   retryBackoffMs: z.string().transform((v, ctx) => {
     const steps = v.split(',').map((s) => parseDuration(s.trim()))
@@ -118,7 +143,13 @@ const schema = z.object({
 })
 
 type Parsed = z.infer<typeof schema>
-export type Config = Readonly<Omit<Parsed, 'retryBackoffMs' | 'kafkaBrokers' | 'exclude'> & {retryBackoffMs: readonly number[]; kafkaBrokers?: readonly string[]; exclude: readonly string[]}>
+export type Config = Readonly<
+  Omit<Parsed, 'retryBackoffMs' | 'kafkaBrokers' | 'exclude'> & {
+    retryBackoffMs: readonly number[]
+    kafkaBrokers?: readonly string[]
+    exclude: readonly string[]
+  }
+>
 
 export interface ConfigInput {
   /** Values from flags, already named by config key; undefined means "not given". */
@@ -177,10 +208,12 @@ export const loadConfig = (input: ConfigInput = {}): Config => {
     httpHost: pick('httpHost'),
     apiUrl: pick('apiUrl'),
     exclude: pick('exclude'),
-    compose: Object.fromEntries(COMPOSE_KEYS.flatMap((k) => {
-      const v = pick(k)
-      return v === undefined ? [] : [[ENV[k], String(v)]]
-    })),
+    compose: Object.fromEntries(
+      COMPOSE_KEYS.flatMap((k) => {
+        const v = pick(k)
+        return v === undefined ? [] : [[ENV[k], String(v)]]
+      }),
+    ),
     httpPort: pick('httpPort'),
     ingestFlushIntervalMs: pick('ingestFlushInterval'),
     retryBackoffMs: pick('retryBackoff'),
@@ -198,7 +231,12 @@ export const loadConfig = (input: ConfigInput = {}): Config => {
     throw new UsageError(`invalid configuration:\n  ${lines.join('\n  ')}`, 'fix the flag, the MM_* variable or .env')
   }
   const data = parsed.data
-  return Object.freeze({...data, retryBackoffMs: Object.freeze(data.retryBackoffMs), kafkaBrokers: data.kafkaBrokers && Object.freeze(data.kafkaBrokers), exclude: Object.freeze(data.exclude)}) as Config
+  return Object.freeze({
+    ...data,
+    retryBackoffMs: Object.freeze(data.retryBackoffMs),
+    kafkaBrokers: data.kafkaBrokers && Object.freeze(data.kafkaBrokers),
+    exclude: Object.freeze(data.exclude),
+  }) as Config
 }
 
 /**

@@ -7,10 +7,15 @@ import {type Endpoints, type InfraRuntime, type Prober, SERVER_NAMES, type Serve
 /** Servers someone else runs (managed clusters): nothing is started, only probed. */
 export const createExternalRuntime = (endpoints: Partial<Endpoints>, probeTimeoutMs = 2000): InfraRuntime => {
   const complete = (): Endpoints => {
-    const missing = (['postgres', 'redis', 'rabbitmq', 'kafka', 'mongo'] as const).filter((k) => !endpoints[k] || (Array.isArray(endpoints[k]) && endpoints[k].length === 0))
+    const missing = (['postgres', 'redis', 'rabbitmq', 'kafka', 'mongo'] as const).filter(
+      (k) => !endpoints[k] || (Array.isArray(endpoints[k]) && endpoints[k].length === 0),
+    )
     if (missing.length > 0) {
       const vars = {postgres: 'MM_POSTGRES_URL', redis: 'MM_REDIS_URL', rabbitmq: 'MM_RABBITMQ_URL', kafka: 'MM_KAFKA_BROKERS', mongo: 'MM_MONGODB_URL'}
-      throw new PreflightError(`--infra external needs the URL of every server; missing: ${missing.map((m) => vars[m]).join(', ')}`, 'set them in the environment or in .env')
+      throw new PreflightError(
+        `--infra external needs the URL of every server; missing: ${missing.map((m) => vars[m]).join(', ')}`,
+        'set them in the environment or in .env',
+      )
     }
     const e = endpoints as Endpoints
     return {...e, rabbitmqManagement: e.rabbitmqManagement ?? defaultManagement(e.rabbitmq)}
@@ -37,7 +42,10 @@ export const createExternalRuntime = (endpoints: Partial<Endpoints>, probeTimeou
         const down = statuses.filter((s) => !s.healthy)
         if (down.length === 0) return {endpoints: e, started: []}
         if (Date.now() > deadline || signal.aborted) {
-          throw new ReadinessTimeoutError(`external servers not reachable: ${down.map((d) => `${d.name} (${d.error})`).join('; ')}`, 'check the MM_*_URL settings and that the servers run')
+          throw new ReadinessTimeoutError(
+            `external servers not reachable: ${down.map((d) => `${d.name} (${d.error})`).join('; ')}`,
+            'check the MM_*_URL settings and that the servers run',
+          )
         }
         await sleep(500, signal)
       }

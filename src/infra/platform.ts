@@ -38,7 +38,12 @@ export const selectRuntime = async (config: Config, logger: Logger, mode: InfraM
       return createExternalRuntime(configuredEndpoints(config))
     case 'compose': {
       const {createComposeRuntime} = await import('./compose/runtime.js')
-      return createComposeRuntime({composeFile: join(packageRoot(), 'compose', 'docker-compose.yml'), dataDir: config.dataDir, logger, env: {...config.compose}})
+      return createComposeRuntime({
+        composeFile: join(packageRoot(), 'compose', 'docker-compose.yml'),
+        dataDir: config.dataDir,
+        logger,
+        env: {...config.compose},
+      })
     }
     default:
       return createNativeRuntime({dataDir: config.dataDir, cacheDir: config.cacheDir, ports: 'standard', persistent: true, logger})

@@ -37,7 +37,13 @@ export const probes: Record<ServerName, (e: Endpoints, timeoutMs: number) => Pro
   },
   redis: async (e, timeoutMs) => {
     const {Redis} = await import('ioredis')
-    const client = new Redis(e.redis, {lazyConnect: true, connectTimeout: timeoutMs, maxRetriesPerRequest: 0, retryStrategy: () => null, enableOfflineQueue: false})
+    const client = new Redis(e.redis, {
+      lazyConnect: true,
+      connectTimeout: timeoutMs,
+      maxRetriesPerRequest: 0,
+      retryStrategy: () => null,
+      enableOfflineQueue: false,
+    })
     client.on('error', () => {})
     try {
       await withTimeout(timeoutMs, 'redis', client.connect())
@@ -63,7 +69,14 @@ export const probes: Record<ServerName, (e: Endpoints, timeoutMs: number) => Pro
   },
   kafka: async (e, timeoutMs) => {
     const {Kafka, logLevel} = await import('kafkajs')
-    const kafka = new Kafka({clientId: 'mm-probe', brokers: e.kafka, connectionTimeout: timeoutMs, requestTimeout: timeoutMs, retry: {retries: 0}, logLevel: logLevel.NOTHING})
+    const kafka = new Kafka({
+      clientId: 'mm-probe',
+      brokers: e.kafka,
+      connectionTimeout: timeoutMs,
+      requestTimeout: timeoutMs,
+      retry: {retries: 0},
+      logLevel: logLevel.NOTHING,
+    })
     const admin = kafka.admin()
     try {
       await withTimeout(timeoutMs, 'kafka', admin.connect())

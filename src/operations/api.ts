@@ -47,7 +47,10 @@ export const createApi = (baseUrl: string): Api => ({
       status = res.statusCode
       text = await res.body.text()
     } catch (error) {
-      throw new UserError(`cannot reach the platform API at ${baseUrl}: ${errorMessage((error as {cause?: unknown}).cause ?? error)}`, 'is the platform up? see mm status')
+      throw new UserError(
+        `cannot reach the platform API at ${baseUrl}: ${errorMessage((error as {cause?: unknown}).cause ?? error)}`,
+        'is the platform up? see mm status',
+      )
     }
     let parsed: unknown = text
     try {
@@ -58,4 +61,3 @@ export const createApi = (baseUrl: string): Api => ({
     return {status, body: parsed as never}
   },
 })
-

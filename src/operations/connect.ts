@@ -48,23 +48,66 @@ export const clientPlan = (server: ConnectServer, e: Endpoints, extra: string[],
       const url = new URL(e.postgres)
       const password = decodeURIComponent(url.password)
       url.password = ''
-      return {programs: ['psql'], args: [url.toString(), ...extra], env: password ? {PGPASSWORD: secret(password)} : {}, install: 'sudo apt-get install postgresql-client'}
+      return {
+        programs: ['psql'],
+        args: [url.toString(), ...extra],
+        env: password ? {PGPASSWORD: secret(password)} : {},
+        install: 'sudo apt-get install postgresql-client',
+      }
     }
     case 'redis': {
       const url = new URL(e.redis)
       const db = url.pathname.replace(/^\//, '')
       const password = decodeURIComponent(url.password)
-      const args = ['-h', url.hostname, '-p', url.port || '6379', ...(db ? ['-n', db] : []), ...(url.username ? ['--user', decodeURIComponent(url.username)] : []), ...(url.protocol === 'rediss:' ? ['--tls'] : [])]
-      return {programs: ['redis-cli'], args: [...args, ...extra], env: password ? {REDISCLI_AUTH: secret(password)} : {}, install: 'sudo apt-get install redis-tools'}
+      const args = [
+        '-h',
+        url.hostname,
+        '-p',
+        url.port || '6379',
+        ...(db ? ['-n', db] : []),
+        ...(url.username ? ['--user', decodeURIComponent(url.username)] : []),
+        ...(url.protocol === 'rediss:' ? ['--tls'] : []),
+      ]
+      return {
+        programs: ['redis-cli'],
+        args: [...args, ...extra],
+        env: password ? {REDISCLI_AUTH: secret(password)} : {},
+        install: 'sudo apt-get install redis-tools',
+      }
     }
     case 'mongo':
-      return {programs: ['mongosh'], args: [reveal ? e.mongo : maskUrl(e.mongo), ...extra], env: {}, install: 'mongosh has no Debian package: install it from MongoDB (https://www.mongodb.com/try/download/shell) or with npm install -g mongosh'}
+      return {
+        programs: ['mongosh'],
+        args: [reveal ? e.mongo : maskUrl(e.mongo), ...extra],
+        env: {},
+        install: 'mongosh has no Debian package: install it from MongoDB (https://www.mongodb.com/try/download/shell) or with npm install -g mongosh',
+      }
     case 'kafka':
-      return {programs: ['kcat', 'kafkacat'], args: ['-b', e.kafka.join(','), ...(extra.length ? extra : ['-L'])], env: {}, install: 'sudo apt-get install kcat (kafkacat on older releases)'}
+      return {
+        programs: ['kcat', 'kafkacat'],
+        args: ['-b', e.kafka.join(','), ...(extra.length ? extra : ['-L'])],
+        env: {},
+        install: 'sudo apt-get install kcat (kafkacat on older releases)',
+      }
     case 'rabbitmq': {
       const url = new URL(e.rabbitmqManagement)
-      const args = ['--host', url.hostname, '--port', url.port || (url.protocol === 'https:' ? '443' : '15672'), '--username', decodeURIComponent(url.username || 'guest'), '--password', secret(decodeURIComponent(url.password || 'guest')), ...(url.protocol === 'https:' ? ['--ssl'] : [])]
-      return {programs: ['rabbitmqadmin'], args: [...args, ...(extra.length ? extra : ['list', 'queues'])], env: {}, install: 'rabbitmqadmin comes with the rabbitmq-server package (sudo apt-get install rabbitmq-server), or download it from the management UI at /cli/'}
+      const args = [
+        '--host',
+        url.hostname,
+        '--port',
+        url.port || (url.protocol === 'https:' ? '443' : '15672'),
+        '--username',
+        decodeURIComponent(url.username || 'guest'),
+        '--password',
+        secret(decodeURIComponent(url.password || 'guest')),
+        ...(url.protocol === 'https:' ? ['--ssl'] : []),
+      ]
+      return {
+        programs: ['rabbitmqadmin'],
+        args: [...args, ...(extra.length ? extra : ['list', 'queues'])],
+        env: {},
+        install: 'rabbitmqadmin comes with the rabbitmq-server package (sudo apt-get install rabbitmq-server), or download it from the management UI at /cli/',
+      }
     }
   }
 }
@@ -74,14 +117,28 @@ export const clientPlan = (server: ConnectServer, e: Endpoints, extra: string[],
  * the terminal (stdio inherited) when `run` is true and the client is installed; otherwise the
  * command is only returned, for the user to copy.
  */
-export const connect = async (opts: {config: Config; logger: Logger; server: ConnectServer; extra: string[]; reveal: boolean; run: boolean}): Promise<ConnectResult> => {
+export const connect = async (opts: {
+  config: Config
+  logger: Logger
+  server: ConnectServer
+  extra: string[]
+  reveal: boolean
+  run: boolean
+}): Promise<ConnectResult> => {
   const endpoints = await resolveEndpoints(opts.config, opts.logger)
   if (!endpoints) throw new UserError('the platform is not running: nothing to connect to', 'start it with mm up -d (or set the MM_* URLs of external servers)')
   const real = clientPlan(opts.server, endpoints, opts.extra, true)
   const shown = clientPlan(opts.server, endpoints, opts.extra, opts.reveal)
   const found = real.programs.find((p) => which(p) !== undefined)
   const client = found ?? real.programs[0]!
-  const result: ConnectResult = {server: opts.server, client, installed: found !== undefined, command: shellCommand([client, ...shown.args], shown.env), executed: false, install: found ? undefined : real.install}
+  const result: ConnectResult = {
+    server: opts.server,
+    client,
+    installed: found !== undefined,
+    command: shellCommand([client, ...shown.args], shown.env),
+    executed: false,
+    install: found ? undefined : real.install,
+  }
   if (opts.server === 'rabbitmq') {
     const url = new URL(endpoints.rabbitmqManagement)
     const password = decodeURIComponent(url.password || 'guest')

@@ -106,7 +106,9 @@ export const createDashSource = (config: Config, logger: Logger): DashSource => 
 
     async flush() {
       const r = await flush(config, logger)
-      return r.flushId === null && r.resumed.length === 0 ? 'flush: nothing to flush' : `flushed ${r.keys} keys into ${r.rows} rows in ${formatDuration(r.durationMs)}`
+      return r.flushId === null && r.resumed.length === 0
+        ? 'flush: nothing to flush'
+        : `flushed ${r.keys} keys into ${r.rows} rows in ${formatDuration(r.durationMs)}`
     },
 
     async replay(dlq) {

@@ -36,11 +36,20 @@ export const doctor = async (config: Config): Promise<DoctorResult> => {
   const checks: Check[] = []
   const engines = JSON.parse(readFileSync(join(packageRoot(), 'package.json'), 'utf8')).engines.node as string
   const nodeOk = satisfies(process.versions.node, engines)
-  checks.push({check: 'node', status: nodeOk ? 'ok' : 'fail', detail: `Node ${process.versions.node} (mm needs ${engines})`, fix: nodeOk ? undefined : `install Node ${engines}`})
+  checks.push({
+    check: 'node',
+    status: nodeOk ? 'ok' : 'fail',
+    detail: `Node ${process.versions.node} (mm needs ${engines})`,
+    fix: nodeOk ? undefined : `install Node ${engines}`,
+  })
 
   const {dockerEngineAvailable} = await import('../infra/compose/runtime.js')
   const docker = await dockerEngineAvailable(2000)
-  checks.push({check: 'docker', status: 'ok', detail: docker ? 'Docker engine answers: --infra auto uses compose' : 'no Docker engine: --infra auto uses native mode'})
+  checks.push({
+    check: 'docker',
+    status: 'ok',
+    detail: docker ? 'Docker engine answers: --infra auto uses compose' : 'no Docker engine: --infra auto uses native mode',
+  })
 
   const reqs = nativeRequirements(config.cacheDir)
   const seen = new Set<string>()
@@ -48,7 +57,12 @@ export const doctor = async (config: Config): Promise<DoctorResult> => {
     if (seen.has(requirement.what)) continue
     seen.add(requirement.what)
     const status: CheckStatus = requirement.ok ? 'ok' : docker ? 'warn' : 'fail'
-    checks.push({check: `native ${server}`, status, detail: `${requirement.what}: ${requirement.ok ? 'found' : 'missing'}`, fix: requirement.ok ? undefined : requirement.fix})
+    checks.push({
+      check: `native ${server}`,
+      status,
+      detail: `${requirement.what}: ${requirement.ok ? 'found' : 'missing'}`,
+      fix: requirement.ok ? undefined : requirement.fix,
+    })
   }
 
   const store = new StateStore(config.dataDir)
@@ -67,7 +81,10 @@ export const doctor = async (config: Config): Promise<DoctorResult> => {
       check: `port ${port}`,
       status: 'warn',
       detail: `${server} port ${port} is busy: held by ${who}`,
-      fix: server === 'gateway' ? `stop it, or set --http-port / MM_HTTP_PORT` : `stop it, or let native mode pick another port (it does so automatically and records it in ${store.path})`,
+      fix:
+        server === 'gateway'
+          ? `stop it, or set --http-port / MM_HTTP_PORT`
+          : `stop it, or let native mode pick another port (it does so automatically and records it in ${store.path})`,
     })
   }
 

@@ -23,7 +23,11 @@ export interface EnvResult {
 export const platformEnv = async (opts: {config: Config; logger: Logger; reveal: boolean}): Promise<EnvResult> => {
   const {config} = opts
   const endpoints = await resolveEndpoints(config, opts.logger)
-  if (!endpoints) throw new UserError('the platform is not running: there are no connection settings to print', 'start it with mm up -d (or set the MM_* URLs of external servers)')
+  if (!endpoints)
+    throw new UserError(
+      'the platform is not running: there are no connection settings to print',
+      'start it with mm up -d (or set the MM_* URLs of external servers)',
+    )
   const state = new StateStore(config.dataDir).read()
   const gateway = config.apiUrl ?? (state?.supervisor && isAlive(state.supervisor.pid) ? state.supervisor.http : undefined)
   return {

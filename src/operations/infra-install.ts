@@ -86,7 +86,8 @@ export const infraInstall = async (opts: {cacheDir: string; progress: (line: str
         reject: false,
         all: true,
       })
-      if (result.exitCode !== 0) throw new ExternalError(`apt-get ${args.join(' ')}`, result.all ?? '', 'check the apt sources and the network, then run mm infra install again')
+      if (result.exitCode !== 0)
+        throw new ExternalError(`apt-get ${args.join(' ')}`, result.all ?? '', 'check the apt sources and the network, then run mm infra install again')
     }
     await apt(['update', '-q'])
     await apt(['install', '-y', '-q', ...names])
@@ -105,8 +106,17 @@ export const infraInstall = async (opts: {cacheDir: string; progress: (line: str
       copyFileSync(assetPath('native', m.name, 'pom.xml'), join(work, 'pom.xml'))
       const staging = `${lib}.partial`
       rmSync(staging, {recursive: true, force: true})
-      const result = await execa('mvn', ['-B', '-q', 'dependency:copy-dependencies', '-DincludeScope=runtime', `-DoutputDirectory=${staging}`], {cwd: work, reject: false, all: true})
-      if (result.exitCode !== 0) throw new ExternalError(`mvn dependency:copy-dependencies (${m.label})`, result.all ?? '', 'Maven Central must be reachable; run mm infra install again')
+      const result = await execa('mvn', ['-B', '-q', 'dependency:copy-dependencies', '-DincludeScope=runtime', `-DoutputDirectory=${staging}`], {
+        cwd: work,
+        reject: false,
+        all: true,
+      })
+      if (result.exitCode !== 0)
+        throw new ExternalError(
+          `mvn dependency:copy-dependencies (${m.label})`,
+          result.all ?? '',
+          'Maven Central must be reachable; run mm infra install again',
+        )
       rmSync(lib, {recursive: true, force: true})
       renameSync(staging, lib)
     } finally {

@@ -38,7 +38,9 @@ export const readLogs = (sources: LogSource[], lines: number): string[] => {
   const width = Math.max(...sources.map((s) => s.name.length))
   return sources.flatMap((s) => {
     if (!existsSync(s.file)) return []
-    const all = readFileSync(s.file, 'utf8').split('\n').filter((l) => l && matches(s, l))
+    const all = readFileSync(s.file, 'utf8')
+      .split('\n')
+      .filter((l) => l && matches(s, l))
     return all.slice(-lines).map(prefix(s, width))
   })
 }

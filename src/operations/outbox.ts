@@ -8,7 +8,9 @@ export const OUTBOX_SCHEMAS = ['customer', 'product', 'order'] as const
  * not handed to the brokers yet. One round trip for all schemas.
  */
 export const unpublishedOutboxRows = async (db: Pick<pg.Pool, 'query'>, schemas: readonly string[] = OUTBOX_SCHEMAS): Promise<Record<string, number>> => {
-  const sql = schemas.map((s, i) => `SELECT $${i + 1}::text AS schema, count(*)::int AS n FROM "${s.replaceAll('"', '""')}".outbox WHERE published_at IS NULL`).join(' UNION ALL ')
+  const sql = schemas
+    .map((s, i) => `SELECT $${i + 1}::text AS schema, count(*)::int AS n FROM "${s.replaceAll('"', '""')}".outbox WHERE published_at IS NULL`)
+    .join(' UNION ALL ')
   const {rows} = await db.query<{schema: string; n: number}>(sql, [...schemas])
   return Object.fromEntries(rows.map((r) => [r.schema, r.n]))
 }

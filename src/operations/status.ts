@@ -45,7 +45,13 @@ export const collectStatus = async (config: Config, logger: Logger, collector?: 
       runtime: runtime.kind,
       healthy,
       servers,
-      supervisor: {running, pid: running ? sup?.pid : undefined, mode: sup?.mode, http: running ? sup?.http : undefined, error: supervisorError ?? (sup && !running ? `supervisor ${sup.pid} is not running` : undefined)},
+      supervisor: {
+        running,
+        pid: running ? sup?.pid : undefined,
+        mode: sup?.mode,
+        http: running ? sup?.http : undefined,
+        error: supervisorError ?? (sup && !running ? `supervisor ${sup.pid} is not running` : undefined),
+      },
       runners,
       notStarted,
     }

@@ -82,8 +82,20 @@ export const up = async (opts: UpOptions): Promise<UpResult> => {
         const endpoints = await infra.endpoints()
         const running = status.runners.map((r) => r.name)
         const same = running.length === start.length && start.every((n) => running.includes(n))
-        const note = same ? undefined : `runners already running: ${running.join(', ')}; they were not restarted for the selection asked (${start.join(', ')}): run mm down, then mm up again with it`
-        return {alreadyUp: true, runtime: infra.kind, durationMs: Date.now() - began, started: [], endpoints: endpoints ? endpointRows(endpoints, before.supervisor?.http) : [], status, runners: running, notStarted: status.notStarted ?? [], note}
+        const note = same
+          ? undefined
+          : `runners already running: ${running.join(', ')}; they were not restarted for the selection asked (${start.join(', ')}): run mm down, then mm up again with it`
+        return {
+          alreadyUp: true,
+          runtime: infra.kind,
+          durationMs: Date.now() - began,
+          started: [],
+          endpoints: endpoints ? endpointRows(endpoints, before.supervisor?.http) : [],
+          status,
+          runners: running,
+          notStarted: status.notStarted ?? [],
+          note,
+        }
       }
     }
     const result = await infra.up({signal: opts.signal, waitTimeoutMs: config.waitTimeoutMs, onProgress: opts.onProgress})
@@ -102,14 +114,30 @@ export const up = async (opts: UpOptions): Promise<UpResult> => {
     if (supervisorAlive) {
       // The runners were already up; this call repaired the infrastructure under them.
       const running = resolveSelection(before.supervisor?.selection ?? {components: [], excluded: []})
-      return {alreadyUp: false, runtime: infra.kind, durationMs: Date.now() - began, started: result.started, endpoints: endpointRows(result.endpoints, before.supervisor?.http), runners: running.start, notStarted: running.notStarted}
+      return {
+        alreadyUp: false,
+        runtime: infra.kind,
+        durationMs: Date.now() - began,
+        started: result.started,
+        endpoints: endpointRows(result.endpoints, before.supervisor?.http),
+        runners: running.start,
+        notStarted: running.notStarted,
+      }
     }
     if (opts.detach) {
       const http = await spawnSupervisor(config, store, opts.signal, selection).catch(async (error) => {
         await rollback()
         throw error
       })
-      return {alreadyUp: false, runtime: infra.kind, durationMs: Date.now() - began, started: result.started, endpoints: endpointRows(result.endpoints, http), runners: start, notStarted}
+      return {
+        alreadyUp: false,
+        runtime: infra.kind,
+        durationMs: Date.now() - began,
+        started: result.started,
+        endpoints: endpointRows(result.endpoints, http),
+        runners: start,
+        notStarted,
+      }
     }
     let host: PlatformHost
     try {
@@ -118,8 +146,21 @@ export const up = async (opts: UpOptions): Promise<UpResult> => {
       await rollback()
       throw error
     }
-    store.update((s) => s && {...s, supervisor: {pid: process.pid, mode: 'foreground', startedAt: new Date().toISOString(), http: host.gateway.url, ready: true, selection}})
-    return {alreadyUp: false, runtime: infra.kind, durationMs: Date.now() - began, started: result.started, endpoints: endpointRows(result.endpoints, host.gateway.url), runners: start, notStarted, host, infra}
+    store.update(
+      (s) =>
+        s && {...s, supervisor: {pid: process.pid, mode: 'foreground', startedAt: new Date().toISOString(), http: host.gateway.url, ready: true, selection}},
+    )
+    return {
+      alreadyUp: false,
+      runtime: infra.kind,
+      durationMs: Date.now() - began,
+      started: result.started,
+      endpoints: endpointRows(result.endpoints, host.gateway.url),
+      runners: start,
+      notStarted,
+      host,
+      infra,
+    }
   } finally {
     release()
   }

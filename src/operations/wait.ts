@@ -44,7 +44,11 @@ export const readyChecks = (s: PlatformStatus): WaitCheck[] => {
   if (s.runtime === 'none') return [{name: 'platform', ok: false, detail: 'not running (start it with mm up -d)'}]
   return [
     ...s.servers.map((x) => ({name: `server ${x.name}`, ok: x.healthy, detail: x.healthy ? 'healthy' : (x.error ?? 'unhealthy')})),
-    {name: 'supervisor', ok: s.supervisor.running && !s.supervisor.error, detail: s.supervisor.error ?? (s.supervisor.running ? `pid ${s.supervisor.pid}` : 'not running (start it with mm up -d)')},
+    {
+      name: 'supervisor',
+      ok: s.supervisor.running && !s.supervisor.error,
+      detail: s.supervisor.error ?? (s.supervisor.running ? `pid ${s.supervisor.pid}` : 'not running (start it with mm up -d)'),
+    },
     ...s.runners.map((r) => ({name: `runner ${r.name}`, ok: r.state === 'ready', detail: r.error ? `${r.state}: ${r.error}` : r.state})),
   ]
 }
@@ -73,13 +77,19 @@ export const drainedChecks = (outbox: Record<string, number> | Error, p: Platfor
       if (l.lag > 0) g.topics.push(`${l.topic} ${l.lag}`)
       groups.set(l.group, g)
     }
-    for (const [group, g] of groups) checks.push({name: `kafka ${group}`, ok: g.lag === 0, detail: g.lag === 0 ? 'lag 0' : `lag ${g.lag} (${g.topics.join(', ')})`})
+    for (const [group, g] of groups)
+      checks.push({name: `kafka ${group}`, ok: g.lag === 0, detail: g.lag === 0 ? 'lag 0' : `lag ${g.lag} (${g.topics.join(', ')})`})
   }
   const pr = p.projections
   if (pr.error) checks.push({name: 'read model', ok: false, detail: pr.error})
   else {
     const pending = pr.pendingEvents ?? 0
-    const detail = pending > 0 ? `${pending} events to apply` : pr.drift.length ? `counts differ: ${pr.drift.map((d) => `${d.status} write ${d.write}, read ${d.read}`).join('; ')}` : 'caught up'
+    const detail =
+      pending > 0
+        ? `${pending} events to apply`
+        : pr.drift.length
+          ? `counts differ: ${pr.drift.map((d) => `${d.status} write ${d.write}, read ${d.read}`).join('; ')}`
+          : 'caught up'
     checks.push({name: 'read model', ok: pending === 0 && pr.drift.length === 0, detail})
   }
   return checks
@@ -93,7 +103,14 @@ export const drainedChecks = (outbox: Record<string, number> | Error, p: Platfor
 export const waitUntil = async (opts: WaitOptions): Promise<WaitResult> => {
   const began = Date.now()
   let checks: WaitCheck[] = []
-  const finish = (reached: boolean): WaitResult => ({for: opts.for, reached, waitedMs: Date.now() - began, timeoutMs: opts.timeoutMs, pending: checks.filter((c) => !c.ok), checks})
+  const finish = (reached: boolean): WaitResult => ({
+    for: opts.for,
+    reached,
+    waitedMs: Date.now() - began,
+    timeoutMs: opts.timeoutMs,
+    pending: checks.filter((c) => !c.ok),
+    checks,
+  })
   const poll = async (collect: () => Promise<WaitCheck[]>, streak: number): Promise<boolean> => {
     let inRow = 0
     const reached = await waitFor(
@@ -105,7 +122,10 @@ export const waitUntil = async (opts: WaitOptions): Promise<WaitResult> => {
         }
         inRow = checks.every((c) => c.ok) ? inRow + 1 : 0
         if (inRow >= streak) return true
-        opts.onProgress?.(checks.filter((c) => !c.ok), Date.now() - began)
+        opts.onProgress?.(
+          checks.filter((c) => !c.ok),
+          Date.now() - began,
+        )
         return undefined
       },
       {timeoutMs: opts.timeoutMs, intervalMs: opts.intervalMs ?? 500, signal: opts.signal},
@@ -121,7 +141,10 @@ export const waitUntil = async (opts: WaitOptions): Promise<WaitResult> => {
   const pool = createPool(endpoints.postgres, opts.logger, 1)
   try {
     const reached = await poll(async () => {
-      const [outbox, snapshot] = await Promise.all([unpublishedOutboxRows(pool).catch((error: unknown) => new Error(`outbox: ${errorMessage(error)}`)), collector.collect()])
+      const [outbox, snapshot] = await Promise.all([
+        unpublishedOutboxRows(pool).catch((error: unknown) => new Error(`outbox: ${errorMessage(error)}`)),
+        collector.collect(),
+      ])
       return drainedChecks(outbox, snapshot)
     }, 2)
     return finish(reached)

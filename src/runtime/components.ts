@@ -39,7 +39,10 @@ export const resolveSelection = (sel: Selection): {start: ComponentName[]; notSt
   const unknown = [...sel.components, ...sel.excluded].filter((n) => !(COMPONENTS as readonly string[]).includes(n))
   if (unknown.length > 0) {
     const names = [...new Set(unknown)]
-    throw new UsageError(`unknown component${names.length > 1 ? 's' : ''} ${names.map((n) => `"${n}"`).join(', ')}; valid names: ${COMPONENTS.join(', ')}`, 'e.g. mm up customer product, or mm up --exclude ingest')
+    throw new UsageError(
+      `unknown component${names.length > 1 ? 's' : ''} ${names.map((n) => `"${n}"`).join(', ')}; valid names: ${COMPONENTS.join(', ')}`,
+      'e.g. mm up customer product, or mm up --exclude ingest',
+    )
   }
   const start: ComponentName[] = []
   const notStarted: {name: ComponentName; reason: string}[] = []

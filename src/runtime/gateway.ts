@@ -2,7 +2,15 @@ import type {FastifyInstance} from 'fastify'
 
 import type {Logger} from '../lib/logger.js'
 import {freePort, isPortFree} from '../lib/ports.js'
-import {clientErrorHandler, type GatewayError, installBodyParsers, rejectUnstorableText, renderError, schemaErrorFormatter, withoutBodyCoercion} from './http-input.js'
+import {
+  clientErrorHandler,
+  type GatewayError,
+  installBodyParsers,
+  rejectUnstorableText,
+  renderError,
+  schemaErrorFormatter,
+  withoutBodyCoercion,
+} from './http-input.js'
 import type {RunnerReport} from './supervisor.js'
 
 export interface Gateway {
@@ -20,7 +28,14 @@ export interface Mounted {
   routes: (app: FastifyInstance) => void | Promise<void>
 }
 
-export const startGateway = async (opts: {host: string; port: number; logger: Logger; reports: () => RunnerReport[]; infra: () => Record<string, unknown>; mounts?: Mounted[]}): Promise<Gateway> => {
+export const startGateway = async (opts: {
+  host: string
+  port: number
+  logger: Logger
+  reports: () => RunnerReport[]
+  infra: () => Record<string, unknown>
+  mounts?: Mounted[]
+}): Promise<Gateway> => {
   const [{default: Fastify}, {default: ajvCompiler}] = await Promise.all([import('fastify'), import('@fastify/ajv-compiler')])
   const render = renderError(opts.logger)
   const app = Fastify({

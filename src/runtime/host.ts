@@ -15,7 +15,15 @@ export interface PlatformHost {
 }
 
 /** Runs the runners and the HTTP gateway in this process (foreground `mm up` or the detached supervisor). */
-export const startPlatform = async (deps: {config: Config; endpoints: Endpoints; logger: Logger; runners?: Runner[]; infra?: () => Record<string, unknown>; port?: number; ns?: Namespace}): Promise<PlatformHost> => {
+export const startPlatform = async (deps: {
+  config: Config
+  endpoints: Endpoints
+  logger: Logger
+  runners?: Runner[]
+  infra?: () => Record<string, unknown>
+  port?: number
+  ns?: Namespace
+}): Promise<PlatformHost> => {
   let gateway: Gateway | undefined
   // Calls between components go to the platform's API: this gateway once it listens, or MM_API_URL.
   const apiUrl = () => deps.config.apiUrl ?? gateway?.url ?? `http://${deps.config.httpHost}:${deps.config.httpPort}`
@@ -33,7 +41,14 @@ export const startPlatform = async (deps: {config: Config; endpoints: Endpoints;
   }
   const supervisor = await startSupervisor(deps.runners ?? (await buildRunners()), {...deps, api})
   try {
-    gateway = await startGateway({host: deps.config.httpHost, port: deps.port ?? deps.config.httpPort, logger: deps.logger.child('gateway'), reports: supervisor.reports, infra: deps.infra ?? (() => ({})), mounts: supervisor.mounts()})
+    gateway = await startGateway({
+      host: deps.config.httpHost,
+      port: deps.port ?? deps.config.httpPort,
+      logger: deps.logger.child('gateway'),
+      reports: supervisor.reports,
+      infra: deps.infra ?? (() => ({})),
+      mounts: supervisor.mounts(),
+    })
   } catch (error) {
     await supervisor.stop()
     throw error

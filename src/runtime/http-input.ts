@@ -40,7 +40,12 @@ export const schemaErrorFormatter: NonNullable<FastifyServerOptions['schemaError
   new Error(
     errors
       .map((e) => {
-        const hint = e.keyword === 'additionalProperties' ? `: ${String(e.params.additionalProperty)}` : e.keyword === 'enum' ? `: ${(e.params.allowedValues as unknown[]).join(', ')}` : ''
+        const hint =
+          e.keyword === 'additionalProperties'
+            ? `: ${String(e.params.additionalProperty)}`
+            : e.keyword === 'enum'
+              ? `: ${(e.params.allowedValues as unknown[]).join(', ')}`
+              : ''
         return `${dataVar}${e.instancePath} ${e.message}${hint}`
       })
       .join(', '),
@@ -52,10 +57,12 @@ export const schemaErrorFormatter: NonNullable<FastifyServerOptions['schemaError
  * never 5, 0 or 1 (nor 42 a name "42"), as Ajv's coercion would have it.
  */
 export const withoutBodyCoercion =
-  (fromPool: BuildCompilerFromPool) =>
-  (externals: Parameters<BuildCompilerFromPool>[0], options: Parameters<BuildCompilerFromPool>[1]) => {
+  (fromPool: BuildCompilerFromPool) => (externals: Parameters<BuildCompilerFromPool>[0], options: Parameters<BuildCompilerFromPool>[1]) => {
     const coercing = fromPool(externals, options) as unknown as (route: {httpPart?: string}) => unknown
-    const strict = fromPool(externals, {...options, customOptions: {...options?.customOptions, coerceTypes: false}} as typeof options) as unknown as typeof coercing
+    const strict = fromPool(externals, {
+      ...options,
+      customOptions: {...options?.customOptions, coerceTypes: false},
+    } as typeof options) as unknown as typeof coercing
     return ((route: {httpPart?: string}) => (route.httpPart === 'body' ? strict : coercing)(route)) as unknown as ReturnType<BuildCompilerFromPool>
   }
 
@@ -83,7 +90,8 @@ export const installBodyParsers = (app: FastifyInstance): void => {
   app.removeAllContentTypeParsers()
   app.addContentTypeParser('application/json', {parseAs: 'buffer'}, (req, body, done) => {
     const charset = /;\s*charset\s*=\s*"?([^";\s]+)/i.exec(req.headers['content-type'] ?? '')?.[1]
-    if (charset !== undefined && !UTF8.test(charset)) return done(new HttpError(415, 'unsupported_media_type', `charset ${charset} is not supported: send the JSON body as UTF-8`), undefined)
+    if (charset !== undefined && !UTF8.test(charset))
+      return done(new HttpError(415, 'unsupported_media_type', `charset ${charset} is not supported: send the JSON body as UTF-8`), undefined)
     if (body.length === 0) return done(null, undefined)
     const text = utf8Text(body as Buffer)
     if (text === undefined) return done(badRequest('body is not valid UTF-8'), undefined)
@@ -97,7 +105,14 @@ export const installBodyParsers = (app: FastifyInstance): void => {
   app.addContentTypeParser('*', {parseAs: 'buffer'}, (req, body, done) => {
     if (body.length === 0) return done(null, undefined)
     const type = req.headers['content-type']
-    done(new HttpError(415, 'unsupported_media_type', type ? `content-type ${type} is not supported: send application/json` : 'a request body needs content-type: application/json'), undefined)
+    done(
+      new HttpError(
+        415,
+        'unsupported_media_type',
+        type ? `content-type ${type} is not supported: send application/json` : 'a request body needs content-type: application/json',
+      ),
+      undefined,
+    )
   })
 }
 
@@ -125,6 +140,9 @@ export const clientErrorHandler = (error: NodeJS.ErrnoException, socket: Socket)
         ? [408, 'request_timeout', 'the request did not arrive in time']
         : [400, 'bad_request', `malformed HTTP request (${error.code ?? error.message})`]
   const body = JSON.stringify({error: {code, message}})
-  if (socket.writable) socket.write(`HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Length: ${Buffer.byteLength(body)}\r\nContent-Type: application/json\r\nConnection: close\r\n\r\n${body}`)
+  if (socket.writable)
+    socket.write(
+      `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Length: ${Buffer.byteLength(body)}\r\nContent-Type: application/json\r\nConnection: close\r\n\r\n${body}`,
+    )
   socket.destroy(error)
 }

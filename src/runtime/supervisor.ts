@@ -38,7 +38,10 @@ interface Slot {
  * Starts runners in order, each only after the previous is ready; a failure stops those already
  * started (reverse order) and rethrows naming the runner.
  */
-export const startSupervisor = async (runners: Runner[], deps: {config: Config; endpoints: Endpoints; logger: Logger; ns?: Namespace; api: PlatformApi}): Promise<Supervisor> => {
+export const startSupervisor = async (
+  runners: Runner[],
+  deps: {config: Config; endpoints: Endpoints; logger: Logger; ns?: Namespace; api: PlatformApi},
+): Promise<Supervisor> => {
   const slots: Slot[] = runners.map((runner) => ({runner, state: 'starting', controller: new AbortController()}))
 
   const stopSlot = async (slot: Slot, timeoutMs: number) => {
@@ -77,7 +80,14 @@ export const startSupervisor = async (runners: Runner[], deps: {config: Config; 
   for (const slot of slots) {
     const logger = deps.logger.child(slot.runner.name)
     try {
-      slot.running = await slot.runner.start({signal: slot.controller.signal, logger, config: deps.config, endpoints: deps.endpoints, ns: deps.ns ?? rootNamespace, api: deps.api})
+      slot.running = await slot.runner.start({
+        signal: slot.controller.signal,
+        logger,
+        config: deps.config,
+        endpoints: deps.endpoints,
+        ns: deps.ns ?? rootNamespace,
+        api: deps.api,
+      })
       slot.state = 'ready'
       slot.startedAt = Date.now()
       logger.info('runner.ready')

@@ -28,7 +28,12 @@ export const createProgress = (opts: {label: string; total: number; unit: string
     return {
       update(done, fields = {}) {
         const rate = (done / Math.max((Date.now() - started) / 1000, 0.001)).toFixed(0)
-        bar.update(done, {rate, extra: Object.entries(fields).map(([k, v]) => `${k} ${v}`).join(' | ')})
+        bar.update(done, {
+          rate,
+          extra: Object.entries(fields)
+            .map(([k, v]) => `${k} ${v}`)
+            .join(' | '),
+        })
       },
       stop: () => bar.stop(),
     }
@@ -41,7 +46,9 @@ export const createProgress = (opts: {label: string; total: number; unit: string
       if (Date.now() - last < every) return
       last = Date.now()
       const rate = (done / Math.max((Date.now() - started) / 1000, 0.001)).toFixed(0)
-      const extra = Object.entries(fields).map(([k, v]) => ` ${k}=${v}`).join('')
+      const extra = Object.entries(fields)
+        .map(([k, v]) => ` ${k}=${v}`)
+        .join('')
       process.stderr.write(`${opts.label}: ${done}/${opts.total} ${opts.unit} rate=${rate}/s${extra}\n`)
     },
     stop: () => {},

@@ -30,8 +30,7 @@ export const detectTerminal = (): Terminal => {
 let cached: Terminal | undefined
 export const terminal = (): Terminal => (cached ??= detectTerminal())
 
-const wrap = (open: number, close: number) => (text: string) =>
-  terminal().color ? `\u001B[${open}m${text}\u001B[${close}m` : text
+const wrap = (open: number, close: number) => (text: string) => (terminal().color ? `\u001B[${open}m${text}\u001B[${close}m` : text)
 export const style = {
   bold: wrap(1, 22),
   dim: wrap(2, 22),

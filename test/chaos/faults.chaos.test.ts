@@ -76,7 +76,10 @@ const runCase = async (c: Case): Promise<void> => {
   // A server dies whole (its launcher and what it started: they share the process group mm gave
   // them); the supervisor is one process, its runners inside it.
   process.kill(c.target === 'supervisor' ? pid : -pid, 'SIGKILL')
-  await eventually(async () => (c.target === 'supervisor' ? !isAlive(pid) : groupMembers(pid).length === 0), {timeoutMs: 10_000, what: `${c.target} (pid ${pid}) gone`})
+  await eventually(async () => (c.target === 'supervisor' ? !isAlive(pid) : groupMembers(pid).length === 0), {
+    timeoutMs: 10_000,
+    what: `${c.target} (pid ${pid}) gone`,
+  })
 
   // Repaired: for the supervisor, when mm up -d reports the platform up (it returns once every
   // runner is ready); for a server, when mm wait --for ready says so (mm up -d returns once the
@@ -92,7 +95,11 @@ const runCase = async (c: Case): Promise<void> => {
   let confirmedPulses = 0
   if (pulsesLoad) {
     const r = await pulsesLoad
-    const out = json<{published: number; totals: {tenant: string; product_sku: string; use_unity: string; used_amount: string}[]}>({exitCode: r.exitCode ?? -1, stdout: String(r.stdout), stderr: String(r.stderr)})
+    const out = json<{published: number; totals: {tenant: string; product_sku: string; use_unity: string; used_amount: string}[]}>({
+      exitCode: r.exitCode ?? -1,
+      stdout: String(r.stdout),
+      stderr: String(r.stderr),
+    })
     confirmedPulses = out.published
     for (const t of out.totals) pulses.set(pulseKey(t), (pulses.get(pulseKey(t)) ?? 0n) + milli(t.used_amount))
   }

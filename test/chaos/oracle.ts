@@ -37,13 +37,28 @@ export const checkOracles = async (
   const note = (line: string) => problems.length < 40 && problems.push(line)
 
   // Write model.
-  const {rows: orders} = await p.pool.query<{id: string; customer_id: string; status: string; total_cents: string; version: number; created_at: Date; updated_at: Date; paid_at: Date | null; canceled_at: Date | null; items: {product_id: string; quantity: number; unit_price_cents: number}[]}>(
+  const {rows: orders} = await p.pool.query<{
+    id: string
+    customer_id: string
+    status: string
+    total_cents: string
+    version: number
+    created_at: Date
+    updated_at: Date
+    paid_at: Date | null
+    canceled_at: Date | null
+    items: {product_id: string; quantity: number; unit_price_cents: number}[]
+  }>(
     `SELECT o.id, o.customer_id, o.status, o.total_cents, o.version, o.created_at, o.updated_at, o.paid_at, o.canceled_at,
             json_agg(json_build_object('product_id', i.product_id, 'quantity', i.quantity, 'unit_price_cents', i.unit_price_cents) ORDER BY i.line) AS items
      FROM "order".orders o JOIN "order".order_items i ON i.order_id = o.id GROUP BY o.id`,
   )
-  const {rows: products} = await p.pool.query<{id: string; sku: string; name: string; price_cents: number; stock: number}>('SELECT id, sku, name, price_cents, stock FROM product.products')
-  const {rows: customers} = await p.pool.query<{id: string; name: string; email: string; orders_count: number}>('SELECT id, name, email, orders_count FROM customer.customers')
+  const {rows: products} = await p.pool.query<{id: string; sku: string; name: string; price_cents: number; stock: number}>(
+    'SELECT id, sku, name, price_cents, stock FROM product.products',
+  )
+  const {rows: customers} = await p.pool.query<{id: string; name: string; email: string; orders_count: number}>(
+    'SELECT id, name, email, orders_count FROM customer.customers',
+  )
   const productById = new Map(products.map((r) => [r.id, r]))
   const customerById = new Map(customers.map((r) => [r.id, r]))
   const orderById = new Map(orders.map((r) => [r.id, r]))
@@ -65,7 +80,8 @@ export const checkOracles = async (
 
   // 3. Stock = initial stock − what the orders holding a reservation (RESERVED, PAID) reserved.
   const reserved = new Map<string, number>()
-  for (const r of orders) if (r.status === 'RESERVED' || r.status === 'PAID') for (const i of r.items) reserved.set(i.product_id, (reserved.get(i.product_id) ?? 0) + i.quantity)
+  for (const r of orders)
+    if (r.status === 'RESERVED' || r.status === 'PAID') for (const i of r.items) reserved.set(i.product_id, (reserved.get(i.product_id) ?? 0) + i.quantity)
   for (const [id, initial] of o.initialStock) {
     const now = productById.get(id)?.stock
     const expected = initial - (reserved.get(id) ?? 0)
@@ -113,7 +129,13 @@ export const checkOracles = async (
       paid_at: ms(r.paid_at),
       canceled_at: ms(r.canceled_at),
       customer: {id: r.customer_id, name: customer?.name, email: customer?.email},
-      items: r.items.map((i) => ({product_id: i.product_id, quantity: i.quantity, unit_price_cents: i.unit_price_cents, sku: productById.get(i.product_id)?.sku, name: productById.get(i.product_id)?.name})),
+      items: r.items.map((i) => ({
+        product_id: i.product_id,
+        quantity: i.quantity,
+        unit_price_cents: i.unit_price_cents,
+        sku: productById.get(i.product_id)?.sku,
+        name: productById.get(i.product_id)?.name,
+      })),
     }
     const got: Record<string, unknown> = {
       status: v.status,
@@ -124,10 +146,17 @@ export const checkOracles = async (
       paid_at: ms(v.paid_at),
       canceled_at: ms(v.canceled_at),
       customer: {id: v.customer?.id, name: v.customer?.name, email: v.customer?.email},
-      items: (v.items as any[]).map((i) => ({product_id: i.product_id, quantity: i.quantity, unit_price_cents: Number(i.unit_price_cents), sku: i.sku, name: i.name})),
+      items: (v.items as any[]).map((i) => ({
+        product_id: i.product_id,
+        quantity: i.quantity,
+        unit_price_cents: Number(i.unit_price_cents),
+        sku: i.sku,
+        name: i.name,
+      })),
     }
     for (const field of Object.keys(want)) {
-      if (JSON.stringify(want[field]) !== JSON.stringify(got[field])) note(`orders_view ${id}.${field}: ${JSON.stringify(got[field])}, write model ${JSON.stringify(want[field])}`)
+      if (JSON.stringify(want[field]) !== JSON.stringify(got[field]))
+        note(`orders_view ${id}.${field}: ${JSON.stringify(got[field])}, write model ${JSON.stringify(want[field])}`)
     }
   }
   for (const r of orders) if (!seen.has(r.id)) note(`order ${r.id} (${r.status}) is missing from orders_view`)
@@ -136,18 +165,22 @@ export const checkOracles = async (
   for (const v of productViews) {
     const r = productById.get(String(v._id))
     if (!r) note(`products_view has ${String(v._id)}, which is not a product`)
-    else if (v.stock !== r.stock || v.sku !== r.sku || v.name !== r.name || v.price_cents !== r.price_cents) note(`products_view ${r.id}: stock ${v.stock} sku ${v.sku} price ${v.price_cents}, write model stock ${r.stock} sku ${r.sku} price ${r.price_cents}`)
+    else if (v.stock !== r.stock || v.sku !== r.sku || v.name !== r.name || v.price_cents !== r.price_cents)
+      note(`products_view ${r.id}: stock ${v.stock} sku ${v.sku} price ${v.price_cents}, write model stock ${r.stock} sku ${r.sku} price ${r.price_cents}`)
   }
   const customerViews = await db.collection('customers_view').find({}).toArray()
   if (customerViews.length !== customers.length) note(`customers_view has ${customerViews.length} documents, customer.customers ${customers.length} rows`)
   for (const v of customerViews) {
     const r = customerById.get(String(v._id))
     if (!r) note(`customers_view has ${String(v._id)}, which is not a customer`)
-    else if (v.orders_count !== r.orders_count || v.name !== r.name || v.email !== r.email) note(`customers_view ${r.id}: orders_count ${v.orders_count}, write model ${r.orders_count}`)
+    else if (v.orders_count !== r.orders_count || v.name !== r.name || v.email !== r.email)
+      note(`customers_view ${r.id}: orders_count ${v.orders_count}, write model ${r.orders_count}`)
   }
 
   // 6. Pulse totals exact per key, after a flush.
-  const {rows: stored} = await p.pool.query<{tenant: string; product_sku: string; use_unity: string; used_amount: string}>('SELECT tenant, product_sku, use_unity, used_amount::text FROM ingest.pulses')
+  const {rows: stored} = await p.pool.query<{tenant: string; product_sku: string; use_unity: string; used_amount: string}>(
+    'SELECT tenant, product_sku, use_unity, used_amount::text FROM ingest.pulses',
+  )
   const storedBy = new Map(stored.map((r) => [pulseKey(r), milli(r.used_amount)]))
   for (const key of new Set([...o.pulses.keys(), ...storedBy.keys()])) {
     const want = o.pulses.get(key) ?? 0n
@@ -161,7 +194,9 @@ export const checkOracles = async (
   // 7. Nothing in a dead-letter queue: the test put nothing there.
   const listed = await p.mm(['dlq', 'list', '--json'])
   if (listed.exitCode !== 0) note(`mm dlq list failed (exit ${listed.exitCode}): ${listed.stderr.trim()}`)
-  else for (const d of (JSON.parse(listed.stdout) as {dlqs: {name: string; messages: number; error?: string}[]}).dlqs) if (d.messages > 0 || d.error) note(`${d.name} holds ${d.messages} dead letter(s)${d.error ? ` (${d.error})` : ''}`)
+  else
+    for (const d of (JSON.parse(listed.stdout) as {dlqs: {name: string; messages: number; error?: string}[]}).dlqs)
+      if (d.messages > 0 || d.error) note(`${d.name} holds ${d.messages} dead letter(s)${d.error ? ` (${d.error})` : ''}`)
 
   return {problems, lost, countedTwice, orders: orders.length}
 }

@@ -48,7 +48,8 @@ const connect = async (dir: string, run: (args: string[], timeoutMs?: number) =>
   pool.on('error', () => {}) // the oracle's connections die with a killed server; the pool opens new ones
   const mongo = new MongoClient(env.MM_MONGODB_URL!, {directConnection: true})
   await mongo.connect()
-  const state = () => JSON.parse(readFileSync(join(dir, '.mm', 'state.json'), 'utf8')) as {servers: Record<string, {pid?: number}>; supervisor?: {pid: number; http?: string}}
+  const state = () =>
+    JSON.parse(readFileSync(join(dir, '.mm', 'state.json'), 'utf8')) as {servers: Record<string, {pid?: number}>; supervisor?: {pid: number; http?: string}}
   return {
     dir,
     gateway: env.MM_API_URL!,

@@ -25,7 +25,13 @@ export interface Witness {
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 
-const call = async (base: string, method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<{status: number; body: any} | undefined> => {
+const call = async (
+  base: string,
+  method: string,
+  path: string,
+  body?: unknown,
+  headers: Record<string, string> = {},
+): Promise<{status: number; body: any} | undefined> => {
   try {
     const res = await fetch(`${base}${path}`, {
       method,

@@ -53,12 +53,29 @@ describe('mm dash', () => {
   })
 
   it('in a 160x48 terminal under load: every panel shows live numbers, f flushes, q quits', async () => {
-    tmux('new-session', '-d', '-s', session, '-x', '160', '-y', '48', `cd ${cwd} && env -u CI NO_COLOR=1 ${process.execPath} ${BIN} dash --interval 500ms; echo DASH-EXITED-$?; sleep 60`)
-    const first = await waitScreen('all panels', (t) => ['Services', 'Queues', 'Projections', 'Redis aggregates', 'Live events'].every((p) => t.includes(p)) && handled(t, 'query') !== undefined)
+    tmux(
+      'new-session',
+      '-d',
+      '-s',
+      session,
+      '-x',
+      '160',
+      '-y',
+      '48',
+      `cd ${cwd} && env -u CI NO_COLOR=1 ${process.execPath} ${BIN} dash --interval 500ms; echo DASH-EXITED-$?; sleep 60`,
+    )
+    const first = await waitScreen(
+      'all panels',
+      (t) => ['Services', 'Queues', 'Projections', 'Redis aggregates', 'Live events'].every((p) => t.includes(p)) && handled(t, 'query') !== undefined,
+    )
     const before = handled(first, 'query')!
 
     const load = spawn(process.execPath, [BIN, 'load', 'orders', '--rate', '10', '--duration', '6s'], {cwd, env: {...process.env, CI: 'true'}, stdio: 'ignore'})
-    const pulses = spawn(process.execPath, [BIN, 'load', 'pulses', '--total', '300', '--rate', '100'], {cwd, env: {...process.env, CI: 'true'}, stdio: 'ignore'})
+    const pulses = spawn(process.execPath, [BIN, 'load', 'pulses', '--total', '300', '--rate', '100'], {
+      cwd,
+      env: {...process.env, CI: 'true'},
+      stdio: 'ignore',
+    })
     await waitScreen('query handled count rising', (t) => (handled(t, 'query') ?? 0) > before)
     await waitScreen('events in the live feed', (t) => /✓ (order|query|product|ingest)\s/.test(t))
     await waitScreen('pending Redis aggregates', (t) => /pending keys [1-9]/.test(t))

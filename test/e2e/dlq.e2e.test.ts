@@ -52,7 +52,12 @@ describe('mm dlq (built CLI, native platform)', () => {
     expect(r.exitCode, r.stderr).toBe(0)
     const list = json<DlqList>(r)
     expect(list.dlqs).toHaveLength(13)
-    expect(list.dlqs.filter((d) => d.broker === 'rabbitmq').map((d) => d.name).sort()).toEqual(['customer.order-events.dlq', 'pulses.dlq'])
+    expect(
+      list.dlqs
+        .filter((d) => d.broker === 'rabbitmq')
+        .map((d) => d.name)
+        .sort(),
+    ).toEqual(['customer.order-events.dlq', 'pulses.dlq'])
     expect(list.dlqs.every((d) => !d.error)).toBe(true)
   })
 
@@ -76,7 +81,10 @@ describe('mm dlq (built CLI, native platform)', () => {
     try {
       const ch = await conn.createConfirmChannel()
       for (const id of ['p1', 'p2', 'p3'])
-        ch.publish('', 'pulses.dlq', Buffer.from(`{"id":"${id}"}`), {messageId: id, headers: {'x-original-queue': 'pulses', 'x-error-class': 'ValidationError', 'x-error-message': 'bad pulse', 'x-attempts': 1}})
+        ch.publish('', 'pulses.dlq', Buffer.from(`{"id":"${id}"}`), {
+          messageId: id,
+          headers: {'x-original-queue': 'pulses', 'x-error-class': 'ValidationError', 'x-error-message': 'bad pulse', 'x-attempts': 1},
+        })
       await ch.waitForConfirms()
     } finally {
       await conn.close()
@@ -104,15 +112,30 @@ describe('mm dlq (built CLI, native platform)', () => {
     const kafka = new Kafka({clientId: 'e2e-dlq', brokers: [servers().kafka!.url], logLevel: logLevel.NOTHING})
     const producer = kafka.producer()
     await producer.connect()
-    const headers = (id: string) => ({'event-id': id, 'x-original-topic': 'customer.updated', 'x-error-class': 'PoisonMessageError', 'x-error-message': 'e2e', 'x-attempts': '1', 'x-failed-at': new Date().toISOString()})
+    const headers = (id: string) => ({
+      'event-id': id,
+      'x-original-topic': 'customer.updated',
+      'x-error-class': 'PoisonMessageError',
+      'x-error-message': 'e2e',
+      'x-attempts': '1',
+      'x-failed-at': new Date().toISOString(),
+    })
     try {
-      await producer.send({topic: 'customer.updated.dlq', acks: -1, messages: ['k1', 'k2'].map((id) => ({key: id, value: `{"event_id":"${id}"}`, headers: headers(id)}))})
+      await producer.send({
+        topic: 'customer.updated.dlq',
+        acks: -1,
+        messages: ['k1', 'k2'].map((id) => ({key: id, value: `{"event_id":"${id}"}`, headers: headers(id)})),
+      })
     } finally {
       await producer.disconnect()
     }
     expect(await countOf('customer.updated.dlq')).toMatchObject({messages: 2, topErrors: [{errorClass: 'PoisonMessageError', count: 2}]})
     const show = await mm(['dlq', 'show', 'customer.updated.dlq', '--json'], {cwd})
-    expect(json<{items: {key: string}[]}>(show).items.map((i) => i.key).sort()).toEqual(['k1', 'k2'])
+    expect(
+      json<{items: {key: string}[]}>(show)
+        .items.map((i) => i.key)
+        .sort(),
+    ).toEqual(['k1', 'k2'])
 
     const replay = await mm(['dlq', 'replay', 'customer.updated.dlq', '--yes', '--json'], {cwd})
     expect(replay.exitCode, replay.stderr).toBe(0)

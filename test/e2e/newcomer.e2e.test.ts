@@ -35,7 +35,11 @@ interface StatusJson {
 
 let api = ''
 const call = async (method: string, path: string, body?: unknown) => {
-  const res = await fetch(`${api}${path}`, {method, headers: body === undefined ? {} : {'content-type': 'application/json'}, body: body === undefined ? undefined : JSON.stringify(body)})
+  const res = await fetch(`${api}${path}`, {
+    method,
+    headers: body === undefined ? {} : {'content-type': 'application/json'},
+    body: body === undefined ? undefined : JSON.stringify(body),
+  })
   const text = await res.text()
   return {status: res.status, body: text ? JSON.parse(text) : undefined}
 }
@@ -106,7 +110,20 @@ describe('mm up customer product: only some runners', () => {
     const r = await mm(['env'], {cwd})
     expect(r.exitCode, r.stderr).toBe(0)
     const names = [...r.stdout.matchAll(/^export (\w+)=/gm)].map((m) => m[1])
-    expect(names).toEqual(['MM_POSTGRES_URL', 'MM_REDIS_URL', 'MM_RABBITMQ_URL', 'MM_RABBITMQ_MANAGEMENT_URL', 'MM_KAFKA_BROKERS', 'MM_MONGODB_URL', 'MM_API_URL', 'DATABASE_URL', 'REDIS_URL', 'AMQP_URL', 'KAFKA_BROKERS', 'MONGODB_URL'])
+    expect(names).toEqual([
+      'MM_POSTGRES_URL',
+      'MM_REDIS_URL',
+      'MM_RABBITMQ_URL',
+      'MM_RABBITMQ_MANAGEMENT_URL',
+      'MM_KAFKA_BROKERS',
+      'MM_MONGODB_URL',
+      'MM_API_URL',
+      'DATABASE_URL',
+      'REDIS_URL',
+      'AMQP_URL',
+      'KAFKA_BROKERS',
+      'MONGODB_URL',
+    ])
     expect(r.stdout).toMatch(/^export DATABASE_URL='postgres:\/\/mm:\*\*\*@127\.0\.0\.1:\d+\/mercadomio'$/m)
     expect(r.stderr).toMatch(/^# .*--reveal/m)
     const revealed = json<EnvJson>(await mm(['env', '--reveal', '--json'], {cwd}))
@@ -156,13 +173,24 @@ describe('mm up customer product: only some runners', () => {
     expect(ready.exitCode, ready.stdout).toBe(0)
     const w = json<WaitJson>(ready)
     expect(w).toMatchObject({for: 'ready', reached: true, pending: []})
-    expect(w.checks.map((c) => c.name)).toEqual(['server postgres', 'server redis', 'server rabbitmq', 'server kafka', 'server mongo', 'supervisor', 'runner customer', 'runner product'])
+    expect(w.checks.map((c) => c.name)).toEqual([
+      'server postgres',
+      'server redis',
+      'server rabbitmq',
+      'server kafka',
+      'server mongo',
+      'supervisor',
+      'runner customer',
+      'runner product',
+    ])
     // The query runner is not started, so the customer.created events above wait in its Kafka group.
     const drained = await mm(['wait', '--for', 'drained', '--timeout', '1s', '--json'], {cwd})
     expect(drained.exitCode, drained.stdout).toBe(4)
     const d = json<WaitJson>(drained)
     expect(d).toMatchObject({for: 'drained', reached: false, timeoutMs: 1000})
-    expect(d.pending).toContainEqual(expect.objectContaining({name: 'kafka query', ok: false, detail: expect.stringMatching(/^lag \d+ \(.*customer\.created \d+/)}))
+    expect(d.pending).toContainEqual(
+      expect.objectContaining({name: 'kafka query', ok: false, detail: expect.stringMatching(/^lag \d+ \(.*customer\.created \d+/)}),
+    )
     const text = await mm(['wait', '--for', 'drained', '--timeout', '1s'], {cwd})
     expect(text.exitCode).toBe(4)
     expect(text.stdout).toMatch(/not drained after 1\.0s; still pending:\nCHECK\s+PENDING\n/)
@@ -196,10 +224,23 @@ describe('the whole platform: load, then wait until drained', () => {
     expect(w).toMatchObject({for: 'drained', reached: true, pending: [], timeoutMs: 120_000})
     expect(w.waitedMs).toBeGreaterThanOrEqual(0)
     const names = w.checks.map((c) => c.name)
-    for (const name of ['outbox customer', 'outbox product', 'outbox order', 'rabbitmq pulses', 'rabbitmq customer.order-events', 'kafka product', 'kafka order', 'kafka query', 'read model']) expect(names).toContain(name)
+    for (const name of [
+      'outbox customer',
+      'outbox product',
+      'outbox order',
+      'rabbitmq pulses',
+      'rabbitmq customer.order-events',
+      'kafka product',
+      'kafka order',
+      'kafka query',
+      'read model',
+    ])
+      expect(names).toContain(name)
     expect(w.checks.every((c) => c.ok)).toBe(true)
     // Drained means the read model agrees with the write model.
-    const status = json<{platform: {projections: {writeByStatus: Record<string, number>; read: {ordersByStatus: Record<string, number>}; drift: unknown[]}}}>(await mm(['status', '--json'], {cwd}))
+    const status = json<{platform: {projections: {writeByStatus: Record<string, number>; read: {ordersByStatus: Record<string, number>}; drift: unknown[]}}}>(
+      await mm(['status', '--json'], {cwd}),
+    )
     expect(status.platform.projections.drift).toEqual([])
     expect(status.platform.projections.read.ordersByStatus).toEqual(status.platform.projections.writeByStatus)
     expect(Object.values(status.platform.projections.writeByStatus).reduce((a, b) => a + b, 0)).toBeGreaterThanOrEqual(50)
@@ -210,7 +251,10 @@ describe('nothing running', () => {
   it('mm wait --for drained and mm env say so, exit 1, JSON errors under --json', async () => {
     const drained = await mm(['wait', '--for', 'drained', '--timeout', '1s', '--json'], {cwd})
     expect(drained.exitCode).toBe(1)
-    expect(json<{error: {message: string; hint: string}}>(drained).error).toMatchObject({message: expect.stringContaining('not running'), hint: expect.stringContaining('mm up')})
+    expect(json<{error: {message: string; hint: string}}>(drained).error).toMatchObject({
+      message: expect.stringContaining('not running'),
+      hint: expect.stringContaining('mm up'),
+    })
     const env = await mm(['env'], {cwd})
     expect(env.exitCode).toBe(1)
     expect(env.stdout).toBe('')

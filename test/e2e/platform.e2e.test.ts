@@ -118,7 +118,12 @@ describe('mm up --infra native -d … mm down -v', () => {
   it('logs shows prefixed server lines', async () => {
     const r = await mm(['logs', 'postgres', '-n', '5'], {cwd})
     expect(r.exitCode).toBe(0)
-    expect(r.stdout.split('\n').filter(Boolean).every((l) => l.startsWith('postgres'))).toBe(true)
+    expect(
+      r.stdout
+        .split('\n')
+        .filter(Boolean)
+        .every((l) => l.startsWith('postgres')),
+    ).toBe(true)
   })
 
   it('mm down leaves no server process; the data survives into the next mm up', async () => {
@@ -156,7 +161,12 @@ describe('mm up --infra native -d … mm down -v', () => {
     redis2.disconnect()
     const mongo2 = new MongoClient(after.mongo, {directConnection: true})
     await mongo2.connect()
-    expect(await mongo2.db('mercadomio').collection('survives').findOne({}, {projection: {_id: 0}})).toEqual({v: 'kept'})
+    expect(
+      await mongo2
+        .db('mercadomio')
+        .collection('survives')
+        .findOne({}, {projection: {_id: 0}}),
+    ).toEqual({v: 'kept'})
     await mongo2.close()
   })
 

@@ -22,7 +22,11 @@ const servers = (): Servers => {
 
 let api = ''
 const call = async (method: string, path: string, body?: unknown, headers: Record<string, string> = {}) => {
-  const res = await fetch(`${api}${path}`, {method, headers: {...(body === undefined ? {} : {'content-type': 'application/json'}), ...headers}, body: body === undefined ? undefined : JSON.stringify(body)})
+  const res = await fetch(`${api}${path}`, {
+    method,
+    headers: {...(body === undefined ? {} : {'content-type': 'application/json'}), ...headers},
+    body: body === undefined ? undefined : JSON.stringify(body),
+  })
   const text = await res.text()
   return {status: res.status, body: text ? JSON.parse(text) : undefined}
 }
@@ -90,7 +94,9 @@ describe('scenarios against mm up', () => {
     const order = await call('POST', '/orders', {customer_id: customer.body.id, items: [{product_id: product.body.id, quantity: 2}]})
     expect(order.status).toBe(201)
     await eventually('CANCELED', async () => ((await call('GET', `/orders/${order.body.id}`)).body.status === 'CANCELED' ? true : undefined))
-    await eventually('CANCELED in the read model', async () => ((await call('GET', `/q/orders/${order.body.id}`)).body?.status === 'CANCELED' ? true : undefined))
+    await eventually('CANCELED in the read model', async () =>
+      (await call('GET', `/q/orders/${order.body.id}`)).body?.status === 'CANCELED' ? true : undefined,
+    )
     expect((await call('GET', `/products/${product.body.id}`)).body.stock).toBe(1)
   })
 
@@ -134,7 +140,9 @@ describe('scenarios against mm up', () => {
       const unit = i % 2 ? 'req' : 'gb:h'
       const micro = BigInt(1 + ((i * 7919) % 999_999))
       const amount = `${micro / 1_000_000n}.${String(micro % 1_000_000n).padStart(6, '0')}`
-      ch.sendToQueue('pulses', Buffer.from(`{"tenant":${JSON.stringify(tenant)},"product_sku":"S1","use_unity":"${unit}","used_amount":${amount}}`), {messageId: randomUUID()})
+      ch.sendToQueue('pulses', Buffer.from(`{"tenant":${JSON.stringify(tenant)},"product_sku":"S1","use_unity":"${unit}","used_amount":${amount}}`), {
+        messageId: randomUUID(),
+      })
       oracle.set(unit, (oracle.get(unit) ?? 0n) + micro)
     }
     ch.sendToQueue('pulses', Buffer.from('{"tenant":"x"}'), {messageId: randomUUID()}) // invalid: to the DLQ
@@ -149,7 +157,10 @@ describe('scenarios against mm up', () => {
         async () => {
           const r = await mm(['flush', '--json'], {cwd})
           expect(r.exitCode, r.stderr).toBe(0)
-          const {rows} = await client.query<{use_unity: string; used_amount: string}>('SELECT use_unity, used_amount::text FROM ingest.pulses WHERE tenant = $1', [tenant])
+          const {rows} = await client.query<{use_unity: string; used_amount: string}>(
+            'SELECT use_unity, used_amount::text FROM ingest.pulses WHERE tenant = $1',
+            [tenant],
+          )
           const got = new Map(rows.map((row) => [row.use_unity, row.used_amount]))
           const want = [...oracle].map(([u, micro]) => [u, `${micro / 1_000_000n}.${String(micro % 1_000_000n).padStart(6, '0')}`] as const)
           return want.every(([u, v]) => got.has(u) && normalise(got.get(u)!) === normalise(v)) ? true : undefined
@@ -172,18 +183,34 @@ describe('scenarios against mm up', () => {
   })
 
   it('mm load pulses: its totals are exactly what mm flush adds; its invalid pulses reach pulses.dlq and come back there after a replay', async () => {
-    const dlqCount = async () => json<{dlqs: {name: string; messages: number}[]}>(await mm(['dlq', 'list', '--json'], {cwd})).dlqs.find((d) => d.name === 'pulses.dlq')!.messages
+    const dlqCount = async () =>
+      json<{dlqs: {name: string; messages: number}[]}>(await mm(['dlq', 'list', '--json'], {cwd})).dlqs.find((d) => d.name === 'pulses.dlq')!.messages
     const flushed = await mm(['flush', '--json'], {cwd}) // nothing pending from earlier tests
     expect(flushed.exitCode, flushed.stderr).toBe(0)
     const client = new pg.Client({connectionString: servers().postgres})
     await client.connect()
-    const stored = async () => new Map((await client.query<{k: string; v: string}>("SELECT tenant || '|' || product_sku || '|' || use_unity AS k, used_amount::text AS v FROM ingest.pulses WHERE tenant LIKE 'tenant-%'")).rows.map((r) => [r.k, r.v]))
+    const stored = async () =>
+      new Map(
+        (
+          await client.query<{k: string; v: string}>(
+            "SELECT tenant || '|' || product_sku || '|' || use_unity AS k, used_amount::text AS v FROM ingest.pulses WHERE tenant LIKE 'tenant-%'",
+          )
+        ).rows.map((r) => [r.k, r.v]),
+      )
     try {
       const before = await stored()
       const dlqBefore = await dlqCount()
-      const r = await mm(['load', 'pulses', '--total', '400', '--rate', '400', '--tenants', '3', '--skus', '4', '--invalid-ratio', '0.05', '--seed', '7', '--json'], {cwd})
+      const r = await mm(
+        ['load', 'pulses', '--total', '400', '--rate', '400', '--tenants', '3', '--skus', '4', '--invalid-ratio', '0.05', '--seed', '7', '--json'],
+        {cwd},
+      )
       expect(r.exitCode, r.stderr).toBe(0)
-      const load = json<{published: number; valid: number; invalid: number; totals: {tenant: string; product_sku: string; use_unity: string; used_amount: string}[]}>(r)
+      const load = json<{
+        published: number
+        valid: number
+        invalid: number
+        totals: {tenant: string; product_sku: string; use_unity: string; used_amount: string}[]
+      }>(r)
       expect(load.published).toBe(400)
       expect(load.invalid).toBeGreaterThan(0)
       expect(load.valid + load.invalid).toBe(400)
@@ -220,7 +247,7 @@ describe('scenarios against mm up', () => {
     expect(r.exitCode, r.stderr).toBe(5)
     const s = json<{thresholds: {expr: string; ok: boolean; actual: number}[]}>(r)
     expect(s.thresholds).toEqual([expect.objectContaining({expr: 'p50<1ms', ok: false})])
-    expect(r.stderr).not.toContain("\u001B[") // no redrawing escapes when not a terminal
+    expect(r.stderr).not.toContain('\u001B[') // no redrawing escapes when not a terminal
     const bad = await mm(['load', 'orders', '--threshold', 'p99 under 2'], {cwd})
     expect(bad.exitCode).toBe(2)
     expect(bad.stderr).toMatch(/threshold/)
@@ -229,7 +256,14 @@ describe('scenarios against mm up', () => {
   it('mm load orders --total 200 --json reports percentiles', async () => {
     const r = await mm(['load', 'orders', '--total', '200', '--rate', '50', '--json', '--threshold', 'errors<50%'], {cwd, timeoutMs: 300_000})
     expect([0, 5]).toContain(r.exitCode)
-    const s = json<{requested: number; completed: number; latencyMs: Record<string, number>; readModelLagMs: Record<string, number>; completedPerSecond: number[]; thresholds: {ok: boolean}[]}>(r)
+    const s = json<{
+      requested: number
+      completed: number
+      latencyMs: Record<string, number>
+      readModelLagMs: Record<string, number>
+      completedPerSecond: number[]
+      thresholds: {ok: boolean}[]
+    }>(r)
     expect(s.requested).toBe(200)
     expect(s.completed).toBeGreaterThan(0)
     for (const p of ['p50', 'p90', 'p99', 'max']) expect(s.latencyMs[p]).toBeGreaterThan(0)

@@ -65,7 +65,10 @@ describe('baskets of customers and products that do not exist', () => {
     expect(await basketExists(ghost)).toBe(false)
   })
 
-  it.each([['an unknown product', () => randomUUID()], ['a malformed product id', () => 'abc']])('%s is a 422 naming product_id, and no basket is stored', async (_what, productId) => {
+  it.each([
+    ['an unknown product', () => randomUUID()],
+    ['a malformed product id', () => 'abc'],
+  ])('%s is a 422 naming product_id, and no basket is stored', async (_what, productId) => {
     const customer = await newCustomer()
     const product = productId()
     const res = await api('PUT', `/baskets/${customer}/items`, {product_id: product, quantity: 1})
@@ -118,7 +121,8 @@ describe('body-less actions sent as application/json with an empty body', () => 
     expect(res.status).toBe(201)
     return res.body.id
   }
-  const status = (id: string, wanted: string) => eventually(async () => ((await api('GET', `/orders/${id}`)).body.status === wanted ? true : undefined), {timeoutMs: 30_000, what: `order ${id} ${wanted}`})
+  const status = (id: string, wanted: string) =>
+    eventually(async () => ((await api('GET', `/orders/${id}`)).body.status === wanted ? true : undefined), {timeoutMs: 30_000, what: `order ${id} ${wanted}`})
 
   it('POST /orders/:id/pay is accepted', async () => {
     const id = await order()

@@ -12,7 +12,6 @@ import {createProductRunner} from '../../services/product/index.js'
 import {collectTopics, eventually, header, http, json, startTestPlatform, type TestPlatform} from './harness.js'
 import {uniqueName} from './isolation.js'
 
-
 describe('customer component (PLATFORM.md §3.1)', () => {
   let p: TestPlatform
   let redis: Redis
@@ -35,7 +34,11 @@ describe('customer component (PLATFORM.md §3.1)', () => {
     ch.publish(p.ns('events'), 'order.created', content, {contentType: 'application/json', persistent: true})
     await ch.waitForConfirms()
   }
-  const orderCreated = (orderId: string, customerId: string) => ({event: 'order_created', data: {order_id: orderId, customer_id: customerId}, timestamp: new Date().toISOString()})
+  const orderCreated = (orderId: string, customerId: string) => ({
+    event: 'order_created',
+    data: {order_id: orderId, customer_id: customerId},
+    timestamp: new Date().toISOString(),
+  })
 
   beforeAll(async () => {
     p = await startTestPlatform({label: 'customer', runners: [createCustomerRunner(), createProductRunner()]})
@@ -191,7 +194,9 @@ describe('customer component (PLATFORM.md §3.1)', () => {
   describe('events on Kafka', () => {
     it('a create emits customer.created: envelope, key and headers', async () => {
       const c = await newCustomer('Evented')
-      const found = await eventually(async () => collector.seen.find((s) => s.topic === p.ns('customer.created') && s.message.key?.toString() === c.id), {what: 'customer.created'})
+      const found = await eventually(async () => collector.seen.find((s) => s.topic === p.ns('customer.created') && s.message.key?.toString() === c.id), {
+        what: 'customer.created',
+      })
       const e = json(found.message)
       expect(e).toEqual({
         event_id: expect.stringMatching(/^[0-9a-f-]{36}$/),
@@ -262,10 +267,18 @@ describe('customer component (PLATFORM.md §3.1)', () => {
       await eventually(async () => counters().handled + counters().deadLettered >= before + burst.length, {what: 'burst consumed'})
       for (const c of cs) expect((await http(p.url, 'GET', `/customers/${c.id}`)).body.orders_count).toBe(20)
       expect((await ch.checkQueue(dlq)).messageCount).toBe(dlqBefore + 1)
-      const last = await eventually(async () => {
-        const latest = cs.map((c) => collector.seen.filter((x) => x.topic === p.ns('customer.updated') && x.message.key?.toString() === c.id).map((x) => json(x.message)).at(-1))
-        return latest.every((e) => e?.data.orders_count === 20) && latest
-      }, {what: 'customer.updated with the final counts'})
+      const last = await eventually(
+        async () => {
+          const latest = cs.map((c) =>
+            collector.seen
+              .filter((x) => x.topic === p.ns('customer.updated') && x.message.key?.toString() === c.id)
+              .map((x) => json(x.message))
+              .at(-1),
+          )
+          return latest.every((e) => e?.data.orders_count === 20) && latest
+        },
+        {what: 'customer.updated with the final counts'},
+      )
       expect(last.map((e) => e!.data.orders_count)).toEqual([20, 20, 20])
     })
 

@@ -67,7 +67,8 @@ const deadLetter = (topic: string, id: string, partition: number) => ({
 const sendDeadLetters = async (f: {topic: string; dlq: string}, ledger: ReturnType<typeof createLedger>, ids: string[]) => {
   const messages = ids.map((id, i) => deadLetter(f.topic, id, i % PARTITIONS))
   const meta = await producer.send({topic: f.dlq, acks: -1, messages})
-  for (const [i, id] of ids.entries()) ledger.record(id, i % PARTITIONS, BigInt(meta.find((m) => m.partition === i % PARTITIONS)!.baseOffset!) + BigInt(Math.floor(i / PARTITIONS)))
+  for (const [i, id] of ids.entries())
+    ledger.record(id, i % PARTITIONS, BigInt(meta.find((m) => m.partition === i % PARTITIONS)!.baseOffset!) + BigInt(Math.floor(i / PARTITIONS)))
 }
 
 /**
@@ -88,7 +89,11 @@ const startLoad = (f: {topic: string; dlq: string}, ledger: ReturnType<typeof cr
     await transactional.connect()
     for (let k = 0; !stopped; k++) {
       const t = await transactional.transaction()
-      await t.send({topic: f.topic, acks: -1, messages: [0, 1, 2].map((j) => ({key: `txn-${k}-${j}`, value: JSON.stringify({event_id: `txn-${k}-${j}`}), partition: j}))})
+      await t.send({
+        topic: f.topic,
+        acks: -1,
+        messages: [0, 1, 2].map((j) => ({key: `txn-${k}-${j}`, value: JSON.stringify({event_id: `txn-${k}-${j}`}), partition: j})),
+      })
       await t.commit()
       await sleep(10)
     }
@@ -97,7 +102,11 @@ const startLoad = (f: {topic: string; dlq: string}, ledger: ReturnType<typeof cr
   const loop = (async () => {
     while (!stopped) {
       const k = n++
-      const live = producer.send({topic: f.topic, acks: -1, messages: [0, 1].map((j) => ({key: `live-${k}-${j}`, value: JSON.stringify({event_id: `live-${k}-${j}`}), partition: (k + j) % PARTITIONS}))})
+      const live = producer.send({
+        topic: f.topic,
+        acks: -1,
+        messages: [0, 1].map((j) => ({key: `live-${k}-${j}`, value: JSON.stringify({event_id: `live-${k}-${j}`}), partition: (k + j) % PARTITIONS})),
+      })
       if (!dlqPaused) {
         dlqBusy = true
         dlqSend = sendDeadLetters(f, ledger, [`load-${k}`]).finally(() => (dlqBusy = false))
@@ -142,7 +151,10 @@ const startReader = async (topic: string) => {
   return {
     /** Ids of the replayed messages below `ends`, once the reader got that far. */
     replayedBelow: async (ends: Offsets) => {
-      await eventually(async () => ends.every((e, p) => position[p]! >= e), {timeoutMs: 20_000, what: `the reader to reach ${ends.join(',')} (at ${position.join(',')})`})
+      await eventually(async () => ends.every((e, p) => position[p]! >= e), {
+        timeoutMs: 20_000,
+        what: `the reader to reach ${ends.join(',')} (at ${position.join(',')})`,
+      })
       return replayed.filter((r) => r.offset < ends[r.partition]!).map((r) => r.id)
     },
     all: () => replayed.map((r) => r.id),
@@ -155,120 +167,143 @@ const startReader = async (topic: string) => {
 
 const sorted = (ids: string[]) => [...ids].sort()
 
-it('two replays back to back under load, 50 times: each returns with its commit visible to offsets, list and read_committed readers; nothing replayed twice', {timeout: 170_000}, async () => {
-  const prefix = `${uniqueName('dlq-race')}_`
-  const ns = prefixNamespace(prefix)
-  const topology: Topology = {...TOPOLOGY, kafkaTopics: [{name: 'order.created', partitions: PARTITIONS}], rabbitExchanges: [], rabbitQueues: []}
-  await applyKafka(endpoints.kafka, namespacedTopology(topology, ns))
-  const f = {topic: ns('order.created'), dlq: ns('order.created.dlq')}
-  const deps: DlqDeps = {endpoints, ns, logger, topology}
-  const group = replayGroupOf({base: 'order.created.dlq'}, ns)
-  const ledger = createLedger()
-  const load = startLoad(f, ledger)
-  const reader = await startReader(f.topic)
+it(
+  'two replays back to back under load, 50 times: each returns with its commit visible to offsets, list and read_committed readers; nothing replayed twice',
+  {timeout: 170_000},
+  async () => {
+    const prefix = `${uniqueName('dlq-race')}_`
+    const ns = prefixNamespace(prefix)
+    const topology: Topology = {...TOPOLOGY, kafkaTopics: [{name: 'order.created', partitions: PARTITIONS}], rabbitExchanges: [], rabbitQueues: []}
+    await applyKafka(endpoints.kafka, namespacedTopology(topology, ns))
+    const f = {topic: ns('order.created'), dlq: ns('order.created.dlq')}
+    const deps: DlqDeps = {endpoints, ns, logger, topology}
+    const group = replayGroupOf({base: 'order.created.dlq'}, ns)
+    const ledger = createLedger()
+    const load = startLoad(f, ledger)
+    const reader = await startReader(f.topic)
 
-  const ends = async (topic: string): Promise<Offsets> => {
-    const out = zeros()
-    for (const o of await admin.fetchTopicOffsets(topic)) out[o.partition] = BigInt(o.high)
-    return out
-  }
-  const committedOffsets = async (): Promise<Offsets> => {
-    const out = zeros()
-    for (const p of (await admin.fetchOffsets({groupId: group, topics: [f.dlq]}))[0]?.partitions ?? []) out[p.partition] = BigInt(p.offset) < 0n ? 0n : BigInt(p.offset)
-    return out
-  }
-
-  let committed = zeros() // the replay group's offsets as last verified
-  let replayedSoFar = 0
-  let checks = 0
-  let progressChecks = 0
-  /** Progress a replay reported (after each committed batch), with what Kafka showed at that moment. */
-  let observed: {label: string; before: number; replayed: number; seen: Promise<[Offsets, Offsets]>}[] = []
-  const watch =
-    (label: string, before = 0) =>
-    (p: {replayed: number}) =>
-      void observed.push({label, before, replayed: p.replayed, seen: Promise.all([committedOffsets(), ends(f.topic)])})
-  /** Right after a replay returned: what it committed must already be what everyone reads. */
-  const check = async (label: string, results: ReplayResult[], withList: boolean) => {
-    const paused = withList ? load.pauseDlq() : undefined
-    // All at once, before anything else: nothing here may give the broker time to catch up.
-    const [offsets, lso, listed] = await Promise.all([committedOffsets(), ends(f.topic), withList ? listDlqs(deps).then((l) => l.dlqs.find((d) => d.name === f.dlq)!) : undefined])
-    const replayedNow = results.reduce((sum, r) => sum + r.replayed, 0)
-    replayedSoFar += replayedNow
-    // 1. The group's offsets moved by exactly what the replays say they replayed (no markers in this DLQ).
-    const moved = offsets.reduce((sum, o, p) => sum + Number(o - committed[p]!), 0)
-    expect(moved, `${label}: group offsets moved (${committed.join(',')} -> ${offsets.join(',')})`).toBe(replayedNow)
-    // 2. The original topic below its last stable offset holds every DLQ message below those offsets, once.
-    if (paused) await paused.settled
-    const expected = ledger.below(offsets)
-    const got = await reader.replayedBelow(lso)
-    expect(got.length, `${label}: replayed messages visible (lso ${lso.join(',')})`).toBe(expected.length)
-    expect(sorted(got), label).toEqual(sorted(expected))
-    expect(expected.length, label).toBe(replayedSoFar)
-    // 3. mm dlq list right after: exactly what is left (the one dead letter in flight at the pause may or may not count).
-    if (paused && listed) {
-      const dlqEnds = await ends(f.dlq)
-      const pending = dlqEnds.reduce((sum, e, p) => sum + Number(e - offsets[p]!), 0)
-      expect(listed.approximate, label).toBe(false)
-      expect(listed.messages, `${label}: list counted ${listed.messages}, pending ${pending} (in flight ${paused.inFlight})`).toBeLessThanOrEqual(pending)
-      expect(listed.messages, `${label}: list counted ${listed.messages}, pending ${pending} (in flight ${paused.inFlight})`).toBeGreaterThanOrEqual(pending - paused.inFlight)
-      load.resumeDlq()
+    const ends = async (topic: string): Promise<Offsets> => {
+      const out = zeros()
+      for (const o of await admin.fetchTopicOffsets(topic)) out[o.partition] = BigInt(o.high)
+      return out
     }
-    // 4. Every progress report: by then its batches were visible too (the replay may have gone further since).
-    for (const o of observed) {
-      const [seenOffsets, seenLso] = await o.seen
-      const seenMoved = seenOffsets.reduce((sum, s, p) => sum + Number(s - committed[p]!), 0)
-      expect(seenMoved, `${o.label}: group offsets when it reported ${o.replayed} replayed`).toBeGreaterThanOrEqual(o.before + o.replayed)
-      const visible = (await reader.replayedBelow(seenLso)).length
-      expect(visible, `${o.label}: replayed messages visible when it reported ${o.replayed}`).toBeGreaterThanOrEqual(replayedSoFar - replayedNow + o.before + o.replayed)
-      progressChecks++
+    const committedOffsets = async (): Promise<Offsets> => {
+      const out = zeros()
+      for (const p of (await admin.fetchOffsets({groupId: group, topics: [f.dlq]}))[0]?.partitions ?? [])
+        out[p.partition] = BigInt(p.offset) < 0n ? 0n : BigInt(p.offset)
+      return out
     }
-    observed = []
-    committed = offsets
-    checks++
-  }
 
-  const started = Date.now()
-  try {
-    for (let i = 0; i < ITERATIONS; i++) {
-      await sendDeadLetters(f, ledger, Array.from({length: PARTITIONS + 1}, (_, j) => `seed-${i}-${j}`))
-      // The first replay is whole, capped by --limit, or interrupted after its first batch.
-      const controller = new AbortController()
-      const mode = i % 3
-      const first = await replayDlq({
-        ...deps,
-        dlq: f.dlq,
-        maxReplays: 3,
-        ...(mode === 1 ? {limit: 2} : {}),
-        signal: controller.signal,
-        onProgress: (p) => {
-          watch(`iteration ${i}, first replay`)(p)
-          if (mode === 2) controller.abort()
-        },
-      })
-      if (mode === 1) expect(first.replayed).toBeLessThanOrEqual(2)
-      if (i % 2 === 0) {
-        await check(`iteration ${i}, first replay`, [first], true)
-        await check(`iteration ${i}, second replay`, [await replayDlq({...deps, dlq: f.dlq, maxReplays: 3, onProgress: watch(`iteration ${i}, second replay`)})], false)
-      } else {
-        // Back to back: the second starts the moment the first returned.
-        const second = await replayDlq({...deps, dlq: f.dlq, maxReplays: 3, onProgress: watch(`iteration ${i}, second replay`, first.replayed)})
-        await check(`iteration ${i}, both replays`, [first, second], true)
+    let committed = zeros() // the replay group's offsets as last verified
+    let replayedSoFar = 0
+    let checks = 0
+    let progressChecks = 0
+    /** Progress a replay reported (after each committed batch), with what Kafka showed at that moment. */
+    let observed: {label: string; before: number; replayed: number; seen: Promise<[Offsets, Offsets]>}[] = []
+    const watch =
+      (label: string, before = 0) =>
+      (p: {replayed: number}) =>
+        void observed.push({label, before, replayed: p.replayed, seen: Promise.all([committedOffsets(), ends(f.topic)])})
+    /** Right after a replay returned: what it committed must already be what everyone reads. */
+    const check = async (label: string, results: ReplayResult[], withList: boolean) => {
+      const paused = withList ? load.pauseDlq() : undefined
+      // All at once, before anything else: nothing here may give the broker time to catch up.
+      const [offsets, lso, listed] = await Promise.all([
+        committedOffsets(),
+        ends(f.topic),
+        withList ? listDlqs(deps).then((l) => l.dlqs.find((d) => d.name === f.dlq)!) : undefined,
+      ])
+      const replayedNow = results.reduce((sum, r) => sum + r.replayed, 0)
+      replayedSoFar += replayedNow
+      // 1. The group's offsets moved by exactly what the replays say they replayed (no markers in this DLQ).
+      const moved = offsets.reduce((sum, o, p) => sum + Number(o - committed[p]!), 0)
+      expect(moved, `${label}: group offsets moved (${committed.join(',')} -> ${offsets.join(',')})`).toBe(replayedNow)
+      // 2. The original topic below its last stable offset holds every DLQ message below those offsets, once.
+      if (paused) await paused.settled
+      const expected = ledger.below(offsets)
+      const got = await reader.replayedBelow(lso)
+      expect(got.length, `${label}: replayed messages visible (lso ${lso.join(',')})`).toBe(expected.length)
+      expect(sorted(got), label).toEqual(sorted(expected))
+      expect(expected.length, label).toBe(replayedSoFar)
+      // 3. mm dlq list right after: exactly what is left (the one dead letter in flight at the pause may or may not count).
+      if (paused && listed) {
+        const dlqEnds = await ends(f.dlq)
+        const pending = dlqEnds.reduce((sum, e, p) => sum + Number(e - offsets[p]!), 0)
+        expect(listed.approximate, label).toBe(false)
+        expect(listed.messages, `${label}: list counted ${listed.messages}, pending ${pending} (in flight ${paused.inFlight})`).toBeLessThanOrEqual(pending)
+        expect(listed.messages, `${label}: list counted ${listed.messages}, pending ${pending} (in flight ${paused.inFlight})`).toBeGreaterThanOrEqual(
+          pending - paused.inFlight,
+        )
+        load.resumeDlq()
       }
+      // 4. Every progress report: by then its batches were visible too (the replay may have gone further since).
+      for (const o of observed) {
+        const [seenOffsets, seenLso] = await o.seen
+        const seenMoved = seenOffsets.reduce((sum, s, p) => sum + Number(s - committed[p]!), 0)
+        expect(seenMoved, `${o.label}: group offsets when it reported ${o.replayed} replayed`).toBeGreaterThanOrEqual(o.before + o.replayed)
+        const visible = (await reader.replayedBelow(seenLso)).length
+        expect(visible, `${o.label}: replayed messages visible when it reported ${o.replayed}`).toBeGreaterThanOrEqual(
+          replayedSoFar - replayedNow + o.before + o.replayed,
+        )
+        progressChecks++
+      }
+      observed = []
+      committed = offsets
+      checks++
     }
-  } finally {
-    await load.stop()
-  }
-  // Drain what the load left, then: every dead letter replayed exactly once, nothing pending.
-  await check('final', [await replayDlq({...deps, dlq: f.dlq, maxReplays: 3})], true)
-  const all = reader.all()
-  expect(new Set(all).size).toBe(all.length)
-  expect(all.length).toBe(ledger.size())
-  expect((await listDlqs(deps)).dlqs.find((d) => d.name === f.dlq)!.messages).toBe(0)
-  await reader.stop()
-  logger.info('dlq.race_done', {iterations: ITERATIONS, checks, progressChecks, replayed: replayedSoFar, loadSends: load.sent(), ms: Date.now() - started})
-  process.stderr.write(`dlq race: ${ITERATIONS} iterations, ${checks} checks after a return, ${progressChecks} after a progress report, ${replayedSoFar} replayed, ${load.sent()} load sends, ${Date.now() - started}ms\n`)
-})
+
+    const started = Date.now()
+    try {
+      for (let i = 0; i < ITERATIONS; i++) {
+        await sendDeadLetters(
+          f,
+          ledger,
+          Array.from({length: PARTITIONS + 1}, (_, j) => `seed-${i}-${j}`),
+        )
+        // The first replay is whole, capped by --limit, or interrupted after its first batch.
+        const controller = new AbortController()
+        const mode = i % 3
+        const first = await replayDlq({
+          ...deps,
+          dlq: f.dlq,
+          maxReplays: 3,
+          ...(mode === 1 ? {limit: 2} : {}),
+          signal: controller.signal,
+          onProgress: (p) => {
+            watch(`iteration ${i}, first replay`)(p)
+            if (mode === 2) controller.abort()
+          },
+        })
+        if (mode === 1) expect(first.replayed).toBeLessThanOrEqual(2)
+        if (i % 2 === 0) {
+          await check(`iteration ${i}, first replay`, [first], true)
+          await check(
+            `iteration ${i}, second replay`,
+            [await replayDlq({...deps, dlq: f.dlq, maxReplays: 3, onProgress: watch(`iteration ${i}, second replay`)})],
+            false,
+          )
+        } else {
+          // Back to back: the second starts the moment the first returned.
+          const second = await replayDlq({...deps, dlq: f.dlq, maxReplays: 3, onProgress: watch(`iteration ${i}, second replay`, first.replayed)})
+          await check(`iteration ${i}, both replays`, [first, second], true)
+        }
+      }
+    } finally {
+      await load.stop()
+    }
+    // Drain what the load left, then: every dead letter replayed exactly once, nothing pending.
+    await check('final', [await replayDlq({...deps, dlq: f.dlq, maxReplays: 3})], true)
+    const all = reader.all()
+    expect(new Set(all).size).toBe(all.length)
+    expect(all.length).toBe(ledger.size())
+    expect((await listDlqs(deps)).dlqs.find((d) => d.name === f.dlq)!.messages).toBe(0)
+    await reader.stop()
+    logger.info('dlq.race_done', {iterations: ITERATIONS, checks, progressChecks, replayed: replayedSoFar, loadSends: load.sent(), ms: Date.now() - started})
+    process.stderr.write(
+      `dlq race: ${ITERATIONS} iterations, ${checks} checks after a return, ${progressChecks} after a progress report, ${replayedSoFar} replayed, ${load.sent()} load sends, ${Date.now() - started}ms\n`,
+    )
+  },
+)
 
 it('waiting for a commit to show fails past its deadline with an error that says what is missing', async () => {
   const topic = `${uniqueName('dlq-visible')}`
@@ -284,7 +319,9 @@ it('waiting for a commit to show fails past its deadline with an error that says
   try {
     await open.send({topic, acks: -1, messages: [{value: 'held'}]})
     const [written] = await producer.send({topic, acks: -1, messages: [{value: 'after'}]})
-    await expect(waitVisible(admin, {group: `${topic}-group`, dlq: topic, offsets: new Map(), written: [written!]}, {timeoutMs: 300})).rejects.toThrow(`did not show the records on ${topic}[0]`)
+    await expect(waitVisible(admin, {group: `${topic}-group`, dlq: topic, offsets: new Map(), written: [written!]}, {timeoutMs: 300})).rejects.toThrow(
+      `did not show the records on ${topic}[0]`,
+    )
     await open.commit()
     await waitVisible(admin, {group: `${topic}-group`, dlq: topic, offsets: new Map(), written: [written!]}, {timeoutMs: 10_000})
   } finally {

@@ -97,7 +97,12 @@ const kafkaDeadLetters = (topic: string, items: DeadLetter[]) =>
       'x-attempts': '6',
       'x-failed-at': new Date().toISOString(),
     }
-    return {key: it.key === null ? null : Buffer.from(it.key ?? `key-${it.id}`), value: it.value ?? Buffer.from(JSON.stringify({event_id: it.id})), partition: i % 3, headers}
+    return {
+      key: it.key === null ? null : Buffer.from(it.key ?? `key-${it.id}`),
+      value: it.value ?? Buffer.from(JSON.stringify({event_id: it.id})),
+      partition: i % 3,
+      headers,
+    }
   })
 
 const deadLetterKafka = async (f: {topic: string; dlq: string}, items: DeadLetter[]) => {
@@ -155,7 +160,8 @@ describe('mm dlq on Kafka', () => {
       expect(got.partition).toBe((i + 1) % 3) // x-original-partition
       expect(got.message.key === null ? null : Buffer.compare(got.message.key, original.key!)).toBe(original.key === null ? null : 0)
       expect(Buffer.compare(got.message.value!, original.value)).toBe(0)
-      const expectedOrder = original.headers['x-replay-count'] === undefined ? [...Object.keys(original.headers), 'x-replay-count'] : Object.keys(original.headers)
+      const expectedOrder =
+        original.headers['x-replay-count'] === undefined ? [...Object.keys(original.headers), 'x-replay-count'] : Object.keys(original.headers)
       expect(Object.keys(got.message.headers!)).toEqual(expectedOrder)
       for (const [k, v] of Object.entries(original.headers)) if (k !== 'x-replay-count') expect(sameBytes(got.message.headers![k], v), `header ${k}`).toBe(true)
       expect(got.message.headers!['x-replay-count']!.toString()).toBe(original.headers['x-replay-count'] === undefined ? '1' : '2')
@@ -167,14 +173,27 @@ describe('mm dlq on Kafka', () => {
     const f = await fresh('dlq-k-show', 'kafka')
     await deadLetterKafka(f, [{id: 'a', errorClass: 'SyntaxError'}, {id: 'b'}, {id: 'c'}, {id: 'd', errorClass: 'SyntaxError'}, {id: 'e'}])
     const before = await countOf(f, f.dlq)
-    expect(before).toMatchObject({messages: 5, approximate: false, scanned: 5, topErrors: [{errorClass: 'ValidationError', count: 3}, {errorClass: 'SyntaxError', count: 2}]})
+    expect(before).toMatchObject({
+      messages: 5,
+      approximate: false,
+      scanned: 5,
+      topErrors: [
+        {errorClass: 'ValidationError', count: 3},
+        {errorClass: 'SyntaxError', count: 2},
+      ],
+    })
 
     const shown = await showDlq({...f.deps, dlq: f.dlq, limit: 2})
     expect(shown).toMatchObject({messages: 5, shown: 2})
     expect(shown.items[0]).toMatchObject({error: {errorClass: expect.any(String), attempts: 6}, original: {topic: f.topic}, replayCount: 0})
     const all = await showDlq({...f.deps, dlq: f.dlq, limit: 20})
     expect(all.items.map((m) => m.headers['event-id']).sort()).toEqual(['a', 'b', 'c', 'd', 'e'])
-    expect(all.items.find((m) => m.headers['event-id'] === 'a')).toMatchObject({key: 'key-a', value: '{"event_id":"a"}', valueEncoding: 'utf8', error: {errorClass: 'SyntaxError', message: 'bad a'}})
+    expect(all.items.find((m) => m.headers['event-id'] === 'a')).toMatchObject({
+      key: 'key-a',
+      value: '{"event_id":"a"}',
+      valueEncoding: 'utf8',
+      error: {errorClass: 'SyntaxError', message: 'bad a'},
+    })
 
     expect((await countOf(f, f.dlq)).messages).toBe(5)
     const committed = await admin.fetchOffsets({groupId: replayGroupOf({base: 'order.created.dlq'}, f.ns), topics: [f.dlq]})
@@ -192,7 +211,12 @@ describe('mm dlq on Kafka', () => {
     expect(await readTopic(f.topic)).toEqual([])
     const purgeDry = await purgeDlq({...f.deps, dlq: f.dlq, dryRun: true})
     expect(purgeDry).toMatchObject({dryRun: true, purged: 3})
-    const declined = await replayDlq({...f.deps, dlq: f.dlq, maxReplays: 3, confirm: async (plan) => (expect(plan).toMatchObject({action: 'replay', snapshot: 3, count: 3}), false)})
+    const declined = await replayDlq({
+      ...f.deps,
+      dlq: f.dlq,
+      maxReplays: 3,
+      confirm: async (plan) => (expect(plan).toMatchObject({action: 'replay', snapshot: 3, count: 3}), false),
+    })
     expect(declined).toMatchObject({declined: true, replayed: 0})
     expect((await countOf(f, f.dlq)).messages).toBe(3)
     expect(await readTopic(f.topic)).toEqual([])
@@ -251,12 +275,19 @@ await replayDlq({endpoints: a.endpoints, ns: prefixNamespace(a.prefix), topology
 process.stdout.write('FINISHED\\n')
 `,
     )
-    const child = execa(process.execPath, ['--import', 'tsx', script, JSON.stringify({endpoints, prefix: f.prefix, topology: f.topology, dlq: f.dlq})], {cwd: ROOT, reject: false, timeout: 120_000})
+    const child = execa(process.execPath, ['--import', 'tsx', script, JSON.stringify({endpoints, prefix: f.prefix, topology: f.topology, dlq: f.dlq})], {
+      cwd: ROOT,
+      reject: false,
+      timeout: 120_000,
+    })
     let out = ''
     let err = ''
     child.stdout!.on('data', (d: Buffer) => (out += d.toString()))
     child.stderr!.on('data', (d: Buffer) => (err += d.toString()))
-    await eventually(async () => out.includes('HANGING') || out.includes('FINISHED') || child.exitCode !== null, {timeoutMs: 120_000, what: 'the child replay to hang'})
+    await eventually(async () => out.includes('HANGING') || out.includes('FINISHED') || child.exitCode !== null, {
+      timeoutMs: 120_000,
+      what: 'the child replay to hang',
+    })
     expect(out, err).toContain('HANGING')
     child.kill('SIGKILL')
     await child
@@ -279,7 +310,14 @@ process.stdout.write('FINISHED\\n')
   it('a message whose x-original-topic does not exist fails the replay and commits nothing of its batch', async () => {
     const f = await fresh('dlq-k-missing', 'kafka')
     const [good, bad] = kafkaDeadLetters(f.topic, [{id: 'good'}, {id: 'bad'}])
-    await producer.send({topic: f.dlq, acks: -1, messages: [{...good!, partition: 0}, {...bad!, partition: 0, headers: {...bad!.headers, 'x-original-topic': f.ns('no.such.topic')}}]})
+    await producer.send({
+      topic: f.dlq,
+      acks: -1,
+      messages: [
+        {...good!, partition: 0},
+        {...bad!, partition: 0, headers: {...bad!.headers, 'x-original-topic': f.ns('no.such.topic')}},
+      ],
+    })
     await expect(replayDlq({...f.deps, dlq: f.dlq, maxReplays: 3})).rejects.toThrow(/no\.such\.topic" of a message in .* does not exist/)
     expect((await countOf(f, f.dlq)).messages).toBe(2)
     expect(await readTopic(f.topic)).toEqual([])
@@ -318,7 +356,12 @@ process.stdout.write('FINISHED\\n')
     expect(await countOf(f, f.dlq)).toMatchObject({messages: 1, approximate: false})
     const shown = await showDlq({...f.deps, dlq: f.dlq, limit: 5})
     expect(shown.items).toHaveLength(1)
-    expect(shown.items[0]).toMatchObject({key: 'key-tired', value: '{"event_id":"tired"}', replayCount: 3, error: {errorClass: 'ValidationError', message: 'bad tired'}})
+    expect(shown.items[0]).toMatchObject({
+      key: 'key-tired',
+      value: '{"event_id":"tired"}',
+      replayCount: 3,
+      error: {errorClass: 'ValidationError', message: 'bad tired'},
+    })
     expect(shown.items[0]!.headers.binary).toBe(Buffer.from([0xff, 0x00, 0x80, 1]).toString('utf8'))
 
     // The parked message left a transaction marker behind it: a person is asked with the exact count.
@@ -357,7 +400,10 @@ process.stdout.write('FINISHED\\n')
       controller.signal,
     )
     try {
-      await producer.send({topic: f.topic, messages: ['e1', 'e2', 'e3', 'e4'].map((id) => ({key: id, value: JSON.stringify({event_id: id}), headers: {'event-id': id}}))})
+      await producer.send({
+        topic: f.topic,
+        messages: ['e1', 'e2', 'e3', 'e4'].map((id) => ({key: id, value: JSON.stringify({event_id: id}), headers: {'event-id': id}})),
+      })
       await eventually(async () => (await countOf(f, f.dlq)).messages === 2 && handled.length === 2, {what: 'two dead letters'})
       expect((await countOf(f, f.dlq)).topErrors).toEqual([{errorClass: 'PoisonMessageError', count: 2}])
 
@@ -444,8 +490,22 @@ describe('mm dlq on RabbitMQ', () => {
     expect(got.map((m) => m.properties.messageId)).toEqual(['a', 'b', 'c'])
     expect(Buffer.compare(got[2]!.content, Buffer.from([0xff, 0x01]))).toBe(0)
     for (const m of got) {
-      expect(m.properties).toMatchObject({contentType: 'application/json', correlationId: `c-${m.properties.messageId}`, appId: 'it', type: 'order.created', timestamp: 1_700_000_000, deliveryMode: 2})
-      expect(m.properties.headers).toMatchObject({'event-id': m.properties.messageId, custom: 'kept', number: 42, 'x-original-queue': f.topic, 'x-error-class': 'ValidationError', 'x-attempts': 6})
+      expect(m.properties).toMatchObject({
+        contentType: 'application/json',
+        correlationId: `c-${m.properties.messageId}`,
+        appId: 'it',
+        type: 'order.created',
+        timestamp: 1_700_000_000,
+        deliveryMode: 2,
+      })
+      expect(m.properties.headers).toMatchObject({
+        'event-id': m.properties.messageId,
+        custom: 'kept',
+        number: 42,
+        'x-original-queue': f.topic,
+        'x-error-class': 'ValidationError',
+        'x-attempts': 6,
+      })
     }
     expect(got.map((m) => m.properties.headers?.['x-replay-count'])).toEqual([1, 2, 1])
   })
@@ -453,11 +513,22 @@ describe('mm dlq on RabbitMQ', () => {
   it('show and list do not consume, and keep the queue order', async () => {
     const f = await fresh('dlq-r-show', 'rabbitmq')
     await publishDeadLetters(f, [{id: 'a', errorClass: 'SyntaxError'}, {id: 'b'}, {id: 'c'}, {id: 'd'}, {id: 'e', errorClass: 'SyntaxError'}])
-    expect(await countOf(f, f.dlq)).toMatchObject({messages: 5, topErrors: [{errorClass: 'ValidationError', count: 3}, {errorClass: 'SyntaxError', count: 2}]})
+    expect(await countOf(f, f.dlq)).toMatchObject({
+      messages: 5,
+      topErrors: [
+        {errorClass: 'ValidationError', count: 3},
+        {errorClass: 'SyntaxError', count: 2},
+      ],
+    })
     const first = await showDlq({...f.deps, dlq: f.dlq, limit: 3})
     expect(first).toMatchObject({messages: 5, shown: 3})
     expect(first.items.map((m) => m.key)).toEqual(['a', 'b', 'c'])
-    expect(first.items[0]).toMatchObject({id: '1', value: '{"event_id":"a"}', error: {errorClass: 'SyntaxError', message: 'bad a', attempts: 6}, original: {queue: f.topic, exchange: f.ns('events'), routingKey: 'order.created'}})
+    expect(first.items[0]).toMatchObject({
+      id: '1',
+      value: '{"event_id":"a"}',
+      error: {errorClass: 'SyntaxError', message: 'bad a', attempts: 6},
+      original: {queue: f.topic, exchange: f.ns('events'), routingKey: 'order.created'},
+    })
     const all = await showDlq({...f.deps, dlq: f.dlq, limit: 10})
     expect(all.items.map((m) => m.key)).toEqual(['a', 'b', 'c', 'd', 'e'])
     expect(await depth(f.dlq)).toBe(5)
@@ -476,7 +547,9 @@ describe('mm dlq on RabbitMQ', () => {
     await reject()
     await eventually(async () => (await depth(f.dlq)) === 1, {what: 'dead-lettered by RabbitMQ'})
     expect((await countOf(f, f.dlq)).topErrors).toEqual([{errorClass: 'dead-lettered:rejected', count: 1}])
-    expect((await showDlq({...f.deps, dlq: f.dlq, limit: 1})).items[0]).toMatchObject({original: {queue: f.topic, exchange: f.ns('events'), routingKey: 'order.created'}})
+    expect((await showDlq({...f.deps, dlq: f.dlq, limit: 1})).items[0]).toMatchObject({
+      original: {queue: f.topic, exchange: f.ns('events'), routingKey: 'order.created'},
+    })
 
     expect(await replayDlq({...f.deps, dlq: f.dlq, maxReplays: 3})).toMatchObject({replayed: 1})
     const again = await reject()
@@ -506,7 +579,9 @@ describe('mm dlq on RabbitMQ', () => {
     const f = await fresh('dlq-r-route', 'rabbitmq')
     await publishDeadLetters(f, ids(10))
     let deleted: Promise<unknown> | undefined
-    await expect(replayDlq({...f.deps, dlq: f.dlq, maxReplays: 3, rate: 3, onProgress: () => (deleted ??= ch.deleteQueue(f.topic))})).rejects.toThrow(/could not route/)
+    await expect(replayDlq({...f.deps, dlq: f.dlq, maxReplays: 3, rate: 3, onProgress: () => (deleted ??= ch.deleteQueue(f.topic))})).rejects.toThrow(
+      /could not route/,
+    )
     await deleted
     const left = await depth(f.dlq)
     expect(left).toBeGreaterThan(0)
@@ -538,7 +613,11 @@ describe('mm dlq on RabbitMQ', () => {
     expect((await drain(f.topic)).map((m) => m.properties.messageId)).toEqual(['a', 'b'])
     const left = await drain(f.dlq)
     expect(left).toHaveLength(1)
-    expect(left[0]!.properties).toMatchObject({messageId: 'tired', correlationId: 'c-tired', headers: {'x-replay-count': 3, custom: 'kept', 'x-error-class': 'ValidationError'}})
+    expect(left[0]!.properties).toMatchObject({
+      messageId: 'tired',
+      correlationId: 'c-tired',
+      headers: {'x-replay-count': 3, custom: 'kept', 'x-error-class': 'ValidationError'},
+    })
   })
 
   it('purge empties the DLQ (dry run changes nothing)', async () => {

@@ -49,7 +49,10 @@ export const startTestPlatform = async (opts: {label: string; runners: Runner[];
 }
 
 /** Polls `check` until it returns something other than undefined/false, or fails after the deadline. */
-export const eventually = async <T>(check: () => Promise<T | undefined | false>, {timeoutMs = 15_000, intervalMs = 50, what = 'condition'} = {}): Promise<T> => {
+export const eventually = async <T>(
+  check: () => Promise<T | undefined | false>,
+  {timeoutMs = 15_000, intervalMs = 50, what = 'condition'} = {},
+): Promise<T> => {
   const deadline = Date.now() + timeoutMs
   let last: unknown
   for (;;) {
@@ -65,7 +68,13 @@ export const eventually = async <T>(check: () => Promise<T | undefined | false>,
 }
 
 /** JSON over HTTP against the gateway. */
-export const http = async <T = any>(base: string, method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<{status: number; body: T}> => {
+export const http = async <T = any>(
+  base: string,
+  method: string,
+  path: string,
+  body?: unknown,
+  headers: Record<string, string> = {},
+): Promise<{status: number; body: T}> => {
   const res = await fetch(`${base}${path}`, {
     method,
     headers: {...(body === undefined ? {} : {'content-type': 'application/json'}), ...headers},

@@ -45,7 +45,10 @@ describe('ingest consumer batches', () => {
     const stats = {handled: 0, failed: 0, retried: 0, deadLettered: 0}
     const feed: Feed[] = []
     const ac = new AbortController()
-    const started = await startPulseConsumer({rabbit: link, redis, ns: p.ns, backoffMs: [10, 20], logger: silentLogger, stats, feed: (e) => feed.push(e), flush, ...opts}, ac.signal)
+    const started = await startPulseConsumer(
+      {rabbit: link, redis, ns: p.ns, backoffMs: [10, 20], logger: silentLogger, stats, feed: (e) => feed.push(e), flush, ...opts},
+      ac.signal,
+    )
     const stop = async () => {
       ac.abort()
       await started.stopped
@@ -54,7 +57,8 @@ describe('ingest consumer batches', () => {
     // kill: the connection goes, and the link does not reconnect (a crashed consumer).
     return {stats, feed, ac, stop, kill: () => link.close()}
   }
-  const settled = (c: {stats: {handled: number; failed: number}}, n: number) => eventually(async () => c.stats.handled + c.stats.failed >= n, {timeoutMs: 30_000, what: `${n} messages settled`})
+  const settled = (c: {stats: {handled: number; failed: number}}, n: number) =>
+    eventually(async () => c.stats.handled + c.stats.failed >= n, {timeoutMs: 30_000, what: `${n} messages settled`})
   const publish = async (messages: Msg[]) => {
     for (const m of messages) ch.sendToQueue(queue(), Buffer.from(m.body), m.messageId === undefined ? {} : {messageId: m.messageId})
     await ch.waitForConfirms()
@@ -76,7 +80,16 @@ describe('ingest consumer batches', () => {
     for (let m = await ch.get(p.ns('pulses.dlq'), {noAck: true}); m; m = await ch.get(p.ns('pulses.dlq'), {noAck: true})) got.push(m)
     return got.filter((m) => String(m.properties.messageId).startsWith(tag))
   }
-  const handledFeed = (feed: Feed[]) => feed.filter((e) => e.outcome === 'handled').map((e) => /^(\d+) pulses \((\d+) duplicate\)$/.exec(e.detail ?? '')!.slice(1).map(Number) as [number, number])
+  const handledFeed = (feed: Feed[]) =>
+    feed
+      .filter((e) => e.outcome === 'handled')
+      .map(
+        (e) =>
+          /^(\d+) pulses \((\d+) duplicate\)$/
+            .exec(e.detail ?? '')!
+            .slice(1)
+            .map(Number) as [number, number],
+      )
 
   beforeAll(async () => {
     p = await startTestPlatform({label: 'ingest-batch', runners: []})
@@ -95,7 +108,13 @@ describe('ingest consumer batches', () => {
   it('counts the valid pulses of a mixed batch exactly and dead-letters the invalid ones with their reason', async () => {
     const tag = `mix-${randomUUID()}`
     const keys: Key[] = [0, 1, 2, 3, 4].map((i) => [`${tag}|${i}`, i % 2 ? 'sku:ü' : 's', 'u'])
-    const amounts: [string, bigint][] = [['0.1', 100_000_000_000n], ['0.000000000001', 1n], ['1e-7', 100_000n], ['2.5', 2_500_000_000_000n], ['123456789.123456789012', 123456789_123456789012n]]
+    const amounts: [string, bigint][] = [
+      ['0.1', 100_000_000_000n],
+      ['0.000000000001', 1n],
+      ['1e-7', 100_000n],
+      ['2.5', 2_500_000_000_000n],
+      ['123456789.123456789012', 123456789_123456789012n],
+    ]
     const bad: [string, string][] = [
       ['not json', 'body is not JSON'],
       ['{"product_sku":"s","use_unity":"u","used_amount":1}', 'tenant is missing'],
@@ -129,7 +148,12 @@ describe('ingest consumer batches', () => {
     for (const m of dead) {
       const [body, reason] = reasons.get(m.properties.messageId as string)!
       expect(m.content.toString()).toBe(body) // byte for byte
-      expect(m.properties.headers).toMatchObject({'x-original-queue': queue(), 'x-error-class': 'PoisonMessageError', 'x-error-message': reason, 'x-attempts': 1})
+      expect(m.properties.headers).toMatchObject({
+        'x-original-queue': queue(),
+        'x-error-class': 'PoisonMessageError',
+        'x-error-message': reason,
+        'x-attempts': 1,
+      })
       expect(Date.parse(m.properties.headers?.['x-failed-at'] as string)).toBeGreaterThan(Date.now() - 60_000)
     }
     expect(c.stats).toEqual({handled: 400 - reasons.size, failed: reasons.size, retried: 0, deadLettered: reasons.size})
@@ -137,7 +161,12 @@ describe('ingest consumer batches', () => {
     const batches = handledFeed(c.feed)
     expect(batches.reduce((a, [n]) => a + n, 0)).toBe(400 - reasons.size)
     expect(batches.length).toBeLessThan(400 - reasons.size)
-    expect(c.feed.filter((e) => e.outcome === 'dead-lettered').map((e) => e.id).sort()).toEqual([...reasons.keys()].sort())
+    expect(
+      c.feed
+        .filter((e) => e.outcome === 'dead-lettered')
+        .map((e) => e.id)
+        .sort(),
+    ).toEqual([...reasons.keys()].sort())
     expect(await queued()).toBe(0) // every message acked: nothing came back to the queue on close
   })
 
@@ -161,7 +190,12 @@ describe('ingest consumer batches', () => {
       {pulse: pulse(b, max), messageId: `${tag}-3`},
     ])
     expect(big).toEqual({outcomes: ['counted', 'duplicate']})
-    expect(await totals(tag)).toEqual(new Map([[JSON.stringify(a), 1_100_000_000_000n], [JSON.stringify(b), max + 2n]]))
+    expect(await totals(tag)).toEqual(
+      new Map([
+        [JSON.stringify(a), 1_100_000_000_000n],
+        [JSON.stringify(b), max + 2n],
+      ]),
+    )
     // b is at the limit: a carry into it must fail for all of b's pulses, and only for them.
     const before = await totals(tag)
     const over = await recordPulses(redis, p.ns, [
@@ -289,7 +323,12 @@ describe('ingest consumer batches', () => {
       await settled(c, 40)
       await c.stop()
       const dead = await dlqOf(tag)
-      expect(dead.map((m) => m.properties.messageId).sort()).toEqual(messages.filter((m) => m.body.includes('broken')).map((m) => m.messageId).sort())
+      expect(dead.map((m) => m.properties.messageId).sort()).toEqual(
+        messages
+          .filter((m) => m.body.includes('broken'))
+          .map((m) => m.messageId)
+          .sort(),
+      )
       for (const m of dead) {
         expect(m.properties.headers?.['x-error-message']).toMatch(/not an integer/)
         expect(m.properties.headers?.['x-attempts']).toBe(4) // the batch 3 times (2 backoffs), then alone

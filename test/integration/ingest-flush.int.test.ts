@@ -8,7 +8,12 @@ import {silentLogger} from '../../src/lib/logger.js'
 import {eventually, startTestPlatform, type TestPlatform} from './harness.js'
 
 type Key = [string, string, string]
-const KEYS: Key[] = [['acme', 'sku:1', 'kWh'], ['ünï', '😀', 'a"b'], ['x:y', 'z', 'u'], ['x', 'y:z', 'u']]
+const KEYS: Key[] = [
+  ['acme', 'sku:1', 'kWh'],
+  ['ünï', '😀', 'a"b'],
+  ['x:y', 'z', 'u'],
+  ['x', 'y:z', 'u'],
+]
 
 /**
  * Flush exactly-once (PLATFORM.md §3.5, services/ingest/FLUSH.md) against real Redis and
@@ -30,7 +35,9 @@ describe('ingest flush', () => {
     for (const [j, key] of KEYS.entries()) await add(key, BigInt(round * 1000 + j) * 100_000_000_000n + 1n) // x.x00000000001
   }
   const stored = async (): Promise<Map<string, bigint>> => {
-    const {rows} = await clients[0]!.pool.query<{t: string; s: string; u: string; a: string}>('SELECT tenant t, product_sku s, use_unity u, used_amount::text a FROM ingest.pulses')
+    const {rows} = await clients[0]!.pool.query<{t: string; s: string; u: string; a: string}>(
+      'SELECT tenant t, product_sku s, use_unity u, used_amount::text a FROM ingest.pulses',
+    )
     return new Map(rows.map((r) => [JSON.stringify([r.t, r.s, r.u]), toUnits(r.a)]))
   }
   const expectExact = async () => expect(await stored()).toEqual(new Map([...oracle].filter(([, v]) => v > 0n)))
@@ -90,7 +97,10 @@ describe('ingest flush', () => {
     await flush()
     await expectExact()
     const {rows} = await clients[0]!.pool.query('SELECT keys, rows_written FROM ingest.flushes ORDER BY applied_at')
-    expect(rows).toEqual([{keys: KEYS.length, rows_written: KEYS.length}, {keys: KEYS.length, rows_written: KEYS.length}])
+    expect(rows).toEqual([
+      {keys: KEYS.length, rows_written: KEYS.length},
+      {keys: KEYS.length, rows_written: KEYS.length},
+    ])
   })
 
   it('keeps increments that arrive during a flush for the next flush', async () => {
@@ -127,10 +137,15 @@ describe('ingest flush', () => {
       })
       await atCommit
       const b = flush(undefined, 1) // separate Redis and PostgreSQL clients, as another process
-      await eventually(async () => {
-        const {rows} = await clients[0]!.pool.query("SELECT count(*)::int n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'")
-        return rows[0].n > 0
-      }, {what: 'the second flush blocked on the ledger row'})
+      await eventually(
+        async () => {
+          const {rows} = await clients[0]!.pool.query(
+            "SELECT count(*)::int n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'",
+          )
+          return rows[0].n > 0
+        },
+        {what: 'the second flush blocked on the ledger row'},
+      )
       release()
       const [ra, rb] = await Promise.allSettled([a, b])
       if (outcome === 'commit') {
@@ -169,7 +184,11 @@ describe('ingest flush', () => {
     const addAll = async (round: number, which: Key[]) => {
       for (let i = 0; i < which.length; i += 500) {
         const batch = which.slice(i, i + 500).map((key, j) => ({key, units: BigInt(round * 7 + ((i + j) % 11)) * 123_456_789_012n + BigInt(j)}))
-        const {outcomes} = await recordPulses(clients[0]!.redis, p.ns, batch.map(({key, units}) => ({pulse: {tenant: key[0], product_sku: key[1], use_unity: key[2], units}})))
+        const {outcomes} = await recordPulses(
+          clients[0]!.redis,
+          p.ns,
+          batch.map(({key, units}) => ({pulse: {tenant: key[0], product_sku: key[1], use_unity: key[2], units}})),
+        )
         expect(outcomes.every((o) => o === 'counted')).toBe(true)
         for (const {key, units} of batch) oracle.set(JSON.stringify(key), (oracle.get(JSON.stringify(key)) ?? 0n) + units)
       }
@@ -190,7 +209,11 @@ describe('ingest flush', () => {
     expect(await flushNow({...side(0), chunks: {pageFields: 16, chunkKeys: 20}})).toMatchObject({keys: 1503, rows: 1503})
     await expectExact()
     const {rows} = await clients[0]!.pool.query('SELECT keys, rows_written FROM ingest.flushes ORDER BY applied_at')
-    expect(rows).toEqual([{keys: 1000, rows_written: 1000}, {keys: 1500, rows_written: 1500}, {keys: 1503, rows_written: 1503}])
+    expect(rows).toEqual([
+      {keys: 1000, rows_written: 1000},
+      {keys: 1500, rows_written: 1500},
+      {keys: 1503, rows_written: 1503},
+    ])
   })
 
   it('flushes from two processes while pulses stream in apply everything exactly once', async () => {

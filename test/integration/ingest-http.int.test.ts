@@ -30,11 +30,18 @@ describe('ingest HTTP', () => {
   })
 
   it('POST /ingest/flush moves the aggregates and reports keys and rows', async () => {
-    const status = await eventually(async () => {
-      const s = await http(p.url, 'GET', '/ingest/status?top=3')
-      return s.body.pendingKeys === 7 ? s.body : undefined
-    }, {what: '7 live aggregate keys'})
-    expect(status.top.map((t: {product_sku: string; amount: string}) => [t.product_sku, t.amount])).toEqual([['sku-6', '0.7'], ['sku-5', '0.6'], ['sku-4', '0.5']])
+    const status = await eventually(
+      async () => {
+        const s = await http(p.url, 'GET', '/ingest/status?top=3')
+        return s.body.pendingKeys === 7 ? s.body : undefined
+      },
+      {what: '7 live aggregate keys'},
+    )
+    expect(status.top.map((t: {product_sku: string; amount: string}) => [t.product_sku, t.amount])).toEqual([
+      ['sku-6', '0.7'],
+      ['sku-5', '0.6'],
+      ['sku-4', '0.5'],
+    ])
     const flushed = await http(p.url, 'POST', '/ingest/flush')
     expect(flushed.status).toBe(200)
     expect(flushed.body).toMatchObject({keys: 7, rows: 7, resumed: []})

@@ -42,10 +42,13 @@ describe('ingest', () => {
     const tag = `sched-${randomUUID()}`
     await publish([{body: pulseBody([`${tag}|t`, 's', 'u'], '0.25')}])
     // No POST /ingest/flush in this test: only the 400 ms schedule can persist the pulse.
-    const rows = await eventually(async () => {
-      const got = await readTotals(p.url, tag)
-      return got.size > 0 ? got : undefined
-    }, {what: 'the scheduled flush'})
+    const rows = await eventually(
+      async () => {
+        const got = await readTotals(p.url, tag)
+        return got.size > 0 ? got : undefined
+      },
+      {what: 'the scheduled flush'},
+    )
     expect([...rows]).toEqual([[JSON.stringify([`${tag}|t`, 's', 'u']), '0.25']])
     const status = await http(p.url, 'GET', '/ingest/status')
     expect(status.status).toBe(200)
@@ -110,7 +113,11 @@ describe('ingest', () => {
     const tag = `big-${randomUUID()}`
     const key: [string, string, string] = [`${tag}|t`, 's', 'u']
     const max = '9223372036854775807.999999999999'
-    await publish([{body: pulseBody(key, max), messageId: `${tag}-1`}, {body: pulseBody(key, max), messageId: `${tag}-2`}, {body: pulseBody(key, '0.000000000002')}])
+    await publish([
+      {body: pulseBody(key, max), messageId: `${tag}-1`},
+      {body: pulseBody(key, max), messageId: `${tag}-2`},
+      {body: pulseBody(key, '0.000000000002')},
+    ])
     await flushUntil(tag, new Map([[JSON.stringify(key), '18446744073709551616']]))
   })
 
@@ -176,9 +183,12 @@ const readTotals = async (url: string, tag: string): Promise<Map<string, string>
 
 const pollDlq = async (ch: amqp.Channel, queue: string, count: number): Promise<amqp.GetMessage[]> => {
   const got: amqp.GetMessage[] = []
-  await eventually(async () => {
-    for (let m = await ch.get(queue, {noAck: true}); m; m = await ch.get(queue, {noAck: true})) got.push(m)
-    return got.length >= count
-  }, {what: `${count} dead letters on ${queue}`})
+  await eventually(
+    async () => {
+      for (let m = await ch.get(queue, {noAck: true}); m; m = await ch.get(queue, {noAck: true})) got.push(m)
+      return got.length >= count
+    },
+    {what: `${count} dead letters on ${queue}`},
+  )
   return got
 }

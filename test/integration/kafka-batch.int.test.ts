@@ -33,7 +33,10 @@ const readAll = async (topic: string, want: number) => {
   const got: {key: string; headers: Record<string, string>}[] = []
   await consumer.connect()
   await consumer.subscribe({topic, fromBeginning: true})
-  await consumer.run({eachMessage: async ({message}) => void got.push({key: message.key!.toString(), headers: Object.fromEntries(Object.entries(message.headers ?? {}).map(([k, v]) => [k, String(v)]))})})
+  await consumer.run({
+    eachMessage: async ({message}) =>
+      void got.push({key: message.key!.toString(), headers: Object.fromEntries(Object.entries(message.headers ?? {}).map(([k, v]) => [k, String(v)]))}),
+  })
   try {
     await eventually(async () => got.length >= want, {what: `${want} messages on ${topic}`, timeoutMs: 30_000})
     return got
@@ -46,7 +49,13 @@ describe('Kafka consumer in batches', () => {
   it('applies each message once in batches; a poison message and a flaky one fail only themselves', async () => {
     const ns = prefixNamespace(`${uniqueName('kbatch')}_`)
     const topic = ns('events')
-    await applyKafka(endpoints.kafka, {kafkaTopics: [{name: topic, partitions: 2}], rabbitExchanges: [], rabbitQueues: [], mongoIndexes: [], mongoDatabase: 'x'} as never)
+    await applyKafka(endpoints.kafka, {
+      kafkaTopics: [{name: topic, partitions: 2}],
+      rabbitExchanges: [],
+      rabbitQueues: [],
+      mongoIndexes: [],
+      mongoDatabase: 'x',
+    } as never)
     const keys = Array.from({length: 400}, (_, i) => `k${i}`)
     // Preloaded, so the consumer's first fetches return full batches.
     for (let i = 0; i < keys.length; i += 100) {

@@ -50,7 +50,8 @@ const basketKey = (customer: string) => platform.ns(`basket:${customer}`)
 const put = (customer: string, product_id: string, quantity: number) => http(platform.url, 'PUT', `/baskets/${customer}/items`, {product_id, quantity})
 const get = (customer: string) => http(platform.url, 'GET', `/baskets/${customer}`)
 const checkout = (customer: string, headers: Record<string, string> = {}) => http(platform.url, 'POST', `/baskets/${customer}/checkout`, undefined, headers)
-const orderCount = async (customer: string) => (await db.query(`SELECT count(*)::int AS n FROM "order".orders WHERE customer_id = $1`, [customer])).rows[0].n as number
+const orderCount = async (customer: string) =>
+  (await db.query(`SELECT count(*)::int AS n FROM "order".orders WHERE customer_id = $1`, [customer])).rows[0].n as number
 
 describe('baskets', () => {
   it('adds quantities up in a Redis hash whose 24 h TTL every write refreshes', async () => {
@@ -104,7 +105,10 @@ describe('baskets', () => {
     const res = await checkout(customer)
     expect(res.status).toBe(201)
     expect(res.body).toMatchObject({status: 'PENDING', customer_id: customer, total_cents: 4 * 150})
-    expect(res.body.items).toEqual([{product_id: a, quantity: 3, unit_price_cents: 150}, {product_id: b, quantity: 1, unit_price_cents: 150}])
+    expect(res.body.items).toEqual([
+      {product_id: a, quantity: 3, unit_price_cents: 150},
+      {product_id: b, quantity: 1, unit_price_cents: 150},
+    ])
     expect((await http(platform.url, 'GET', `/orders/${res.body.id}`)).status).toBe(200)
     expect(await redis.exists(basketKey(customer))).toBe(0)
     expect((await get(customer)).body.items).toEqual([])

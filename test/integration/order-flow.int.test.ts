@@ -43,7 +43,13 @@ describe('order flow with customer and product', () => {
   it('reserves stock automatically (PENDING → RESERVED), then pays', async () => {
     const customer = await newCustomer()
     const [a, b] = [await newProduct(1250, 5), await newProduct(300, 10)]
-    const created = await api('POST', '/orders', {customer_id: customer, items: [{product_id: a, quantity: 2}, {product_id: b, quantity: 4}]})
+    const created = await api('POST', '/orders', {
+      customer_id: customer,
+      items: [
+        {product_id: a, quantity: 2},
+        {product_id: b, quantity: 4},
+      ],
+    })
     expect(created.status).toBe(201)
     expect(created.body).toMatchObject({status: 'PENDING', total_cents: 2 * 1250 + 4 * 300})
     await settled(created.body.id, 'RESERVED')
@@ -57,7 +63,13 @@ describe('order flow with customer and product', () => {
   it('cancels an order that cannot be served, leaving stock untouched', async () => {
     const customer = await newCustomer()
     const [plenty, scarce] = [await newProduct(100, 50), await newProduct(100, 1)]
-    const created = await api('POST', '/orders', {customer_id: customer, items: [{product_id: plenty, quantity: 3}, {product_id: scarce, quantity: 2}]})
+    const created = await api('POST', '/orders', {
+      customer_id: customer,
+      items: [
+        {product_id: plenty, quantity: 3},
+        {product_id: scarce, quantity: 2},
+      ],
+    })
     expect(created.status).toBe(201)
     const order = await settled(created.body.id, 'CANCELED')
     expect(order.cancel_reason).toEqual(expect.stringContaining('insufficient_stock'))
@@ -88,7 +100,13 @@ describe('order flow with customer and product', () => {
     const noCustomer = await api('POST', '/orders', {customer_id: randomUUID(), items: [{product_id: product, quantity: 1}]})
     expect(noCustomer.status).toBe(422)
     expect(noCustomer.body.error.details.field).toBe('customer_id')
-    const noProduct = await api('POST', '/orders', {customer_id: await newCustomer(), items: [{product_id: product, quantity: 1}, {product_id: randomUUID(), quantity: 1}]})
+    const noProduct = await api('POST', '/orders', {
+      customer_id: await newCustomer(),
+      items: [
+        {product_id: product, quantity: 1},
+        {product_id: randomUUID(), quantity: 1},
+      ],
+    })
     expect(noProduct.status).toBe(422)
     expect(noProduct.body.error.details.field).toBe('items[1].product_id')
   })

@@ -36,7 +36,10 @@ beforeAll(async () => {
   await producer.connect()
   const consumer = kafka.consumer({groupId: uniqueName('it-order-status')})
   await consumer.connect()
-  await consumer.subscribe({topics: ['order.created', 'order.reserved', 'order.paid', 'order.canceled', 'stock.reserved.dlq'].map(platform.ns), fromBeginning: true})
+  await consumer.subscribe({
+    topics: ['order.created', 'order.reserved', 'order.paid', 'order.canceled', 'stock.reserved.dlq'].map(platform.ns),
+    fromBeginning: true,
+  })
   await consumer.run({
     eachMessage: async ({message}) => {
       const e = JSON.parse(String(message.value))
@@ -83,7 +86,10 @@ describe('order status machine', () => {
     const marker = await newOrder()
     await reserve(marker) // consumed after both copies of the duplicate
     expect((await getOrder(order.id)).version).toBe(2)
-    expect((await db.query(`SELECT count(*)::int AS n FROM "order".outbox WHERE message_key = $1 AND topic = $2`, [order.id, platform.ns('order.reserved')])).rows[0].n).toBe(1)
+    expect(
+      (await db.query(`SELECT count(*)::int AS n FROM "order".outbox WHERE message_key = $1 AND topic = $2`, [order.id, platform.ns('order.reserved')])).rows[0]
+        .n,
+    ).toBe(1)
     await eventually(async () => eventsOf(marker.id).includes('order.reserved@2'), {what: 'marker published'})
     expect(eventsOf(order.id)).toEqual(['order.created@1', 'order.reserved@2'])
     expect(seen.find((e) => e.type === 'order.reserved' && e.key === order.id)?.data).toMatchObject({id: order.id, status: 'RESERVED', total_cents: 800})

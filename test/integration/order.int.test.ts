@@ -19,8 +19,17 @@ const customers = new Map<string, {id: string; name: string; email: string}>()
 const products = new Map<string, {id: string; sku: string; name: string; price_cents: number; stock: number}>()
 const catalogHits: string[] = []
 const catalogStub = routesRunner('catalog-stub', (app) => {
-  app.get<{Params: {id: string}}>('/customers/:id', async (req, reply) => (catalogHits.push(`customer:${req.params.id}`), customers.get(req.params.id) ?? reply.status(404).send({error: {code: 'not_found', message: 'no'}})))
-  app.get<{Params: {id: string}}>('/products/:id', async (req, reply) => products.get(req.params.id) ?? reply.status(404).send({error: {code: 'not_found', message: 'no'}}))
+  app.get<{Params: {id: string}}>(
+    '/customers/:id',
+    async (req, reply) => (
+      catalogHits.push(`customer:${req.params.id}`),
+      customers.get(req.params.id) ?? reply.status(404).send({error: {code: 'not_found', message: 'no'}})
+    ),
+  )
+  app.get<{Params: {id: string}}>(
+    '/products/:id',
+    async (req, reply) => products.get(req.params.id) ?? reply.status(404).send({error: {code: 'not_found', message: 'no'}}),
+  )
   app.get<{Querystring: {ids?: string}}>('/products', async (req) => {
     catalogHits.push(`products:${req.query.ids ?? ''}`)
     const items = (req.query.ids ?? '').split(',').flatMap((id) => (products.has(id) ? [products.get(id)!] : []))
@@ -55,7 +64,9 @@ beforeAll(async () => {
   const ch = await rabbit.createChannel()
   const {queue} = await ch.assertQueue(platform.ns(uniqueName('it-order-created')), {exclusive: true, autoDelete: true})
   await ch.bindQueue(queue, platform.ns('events'), 'order.created')
-  await ch.consume(queue, (m) => m && rabbitSeen.push({body: m.content.toString(), messageId: m.properties.messageId, routingKey: m.fields.routingKey}), {noAck: true})
+  await ch.consume(queue, (m) => m && rabbitSeen.push({body: m.content.toString(), messageId: m.properties.messageId, routingKey: m.fields.routingKey}), {
+    noAck: true,
+  })
   const consumer = new Kafka({clientId: 'it-order', brokers: platform.endpoints.kafka, logLevel: logLevel.NOTHING}).consumer({groupId: uniqueName('it-order')})
   await consumer.connect()
   await consumer.subscribe({topics: [platform.ns('order.created')], fromBeginning: true})
@@ -77,7 +88,8 @@ afterAll(async () => {
 })
 
 const createOrder = (body: unknown, headers: Record<string, string> = {}) => http(platform.url, 'POST', '/orders', body, headers)
-const outboxFor = async (orderId: string) => (await db.query(`SELECT destination, topic, payload, headers FROM "order".outbox WHERE message_key = $1 ORDER BY id`, [orderId])).rows
+const outboxFor = async (orderId: string) =>
+  (await db.query(`SELECT destination, topic, payload, headers FROM "order".outbox WHERE message_key = $1 ORDER BY id`, [orderId])).rows
 /** Waits until a later order's events are visible, so anything published before them would be too. */
 const publishedUpTo = async () => {
   const {body} = await createOrder({customer_id: newCustomer(), items: [{product_id: newProduct(1), quantity: 1}]})
@@ -88,10 +100,27 @@ describe('POST /orders', () => {
   it('creates a PENDING order priced at creation, merging duplicate product lines', async () => {
     const customer = newCustomer()
     const [a, b] = [newProduct(250), newProduct(1000)]
-    const res = await createOrder({customer_id: customer, items: [{product_id: a, quantity: 2}, {product_id: b, quantity: 1}, {product_id: a, quantity: 3}]})
+    const res = await createOrder({
+      customer_id: customer,
+      items: [
+        {product_id: a, quantity: 2},
+        {product_id: b, quantity: 1},
+        {product_id: a, quantity: 3},
+      ],
+    })
     expect(res.status).toBe(201)
-    expect(res.body).toMatchObject({status: 'PENDING', customer_id: customer, total_cents: 5 * 250 + 1000, paid_at: null, canceled_at: null, cancel_reason: null})
-    expect(res.body.items).toEqual([{product_id: a, quantity: 5, unit_price_cents: 250}, {product_id: b, quantity: 1, unit_price_cents: 1000}])
+    expect(res.body).toMatchObject({
+      status: 'PENDING',
+      customer_id: customer,
+      total_cents: 5 * 250 + 1000,
+      paid_at: null,
+      canceled_at: null,
+      cancel_reason: null,
+    })
+    expect(res.body.items).toEqual([
+      {product_id: a, quantity: 5, unit_price_cents: 250},
+      {product_id: b, quantity: 1, unit_price_cents: 1000},
+    ])
     expect(new Date(res.body.created_at).toISOString()).toBe(res.body.created_at)
     products.get(a)!.price_cents = 999
     const again = await http(platform.url, 'GET', `/orders/${res.body.id}`)
@@ -139,7 +168,13 @@ describe('POST /orders', () => {
 
   it('rejects an unknown product with 422 naming its line', async () => {
     const ghost = randomUUID()
-    const res = await createOrder({customer_id: newCustomer(), items: [{product_id: newProduct(5), quantity: 1}, {product_id: ghost, quantity: 2}]})
+    const res = await createOrder({
+      customer_id: newCustomer(),
+      items: [
+        {product_id: newProduct(5), quantity: 1},
+        {product_id: ghost, quantity: 2},
+      ],
+    })
     expect(res.status).toBe(422)
     expect(res.body.error.message).toContain('items[1].product_id')
     expect(res.body.error.details).toMatchObject({field: 'items[1].product_id', product_id: ghost})
@@ -148,7 +183,16 @@ describe('POST /orders', () => {
   it.each([
     ['empty items', {items: []}, 'body/items'],
     ['quantity 0', {items: [{product_id: 'p', quantity: 0}]}, 'body/items/0/quantity'],
-    ['a fractional quantity', {items: [{product_id: 'p', quantity: 1}, {product_id: 'q', quantity: 1.5}]}, 'body/items/1/quantity'],
+    [
+      'a fractional quantity',
+      {
+        items: [
+          {product_id: 'p', quantity: 1},
+          {product_id: 'q', quantity: 1.5},
+        ],
+      },
+      'body/items/1/quantity',
+    ],
     ['no product_id', {items: [{quantity: 1}]}, 'product_id'],
     ['no customer_id', {customer_id: undefined, items: [{product_id: 'p', quantity: 1}]}, 'customer_id'],
   ])('answers 400 naming the field for %s', async (_what, patch, field) => {
@@ -160,7 +204,11 @@ describe('POST /orders', () => {
   it('with the same Idempotency-Key creates one order and one order.created, even concurrently', async () => {
     const key = uniqueName('idem')
     const body = {customer_id: newCustomer(), items: [{product_id: newProduct(700), quantity: 2}]}
-    const results = await Promise.all([createOrder(body, {'idempotency-key': key}), createOrder(body, {'idempotency-key': key}), createOrder(body, {'idempotency-key': key})])
+    const results = await Promise.all([
+      createOrder(body, {'idempotency-key': key}),
+      createOrder(body, {'idempotency-key': key}),
+      createOrder(body, {'idempotency-key': key}),
+    ])
     const later = await createOrder(body, {'idempotency-key': key})
     for (const r of [...results, later]) expect(r.status).toBe(201)
     const ids = new Set([...results, later].map((r) => r.body.id))
@@ -196,7 +244,7 @@ describe('POST /orders', () => {
 })
 
 describe('GET /orders', () => {
-  it('answers 404 for a missing order, and lists a customer\'s orders newest first with a limit', async () => {
+  it("answers 404 for a missing order, and lists a customer's orders newest first with a limit", async () => {
     expect((await http(platform.url, 'GET', `/orders/${randomUUID()}`)).status).toBe(404)
     expect((await http(platform.url, 'GET', '/orders/not-a-uuid')).status).toBe(404)
     const customer = newCustomer()

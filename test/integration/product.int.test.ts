@@ -9,7 +9,6 @@ import {createProductRunner} from '../../services/product/index.js'
 import {collectTopics, eventually, header, http, json, startTestPlatform, type TestPlatform} from './harness.js'
 import {uniqueName} from './isolation.js'
 
-
 /** An order event envelope as the order component publishes it (data = OrderData). */
 const orderEnvelope = (type: 'order.created' | 'order.canceled', orderId: string, items: {product_id: string; quantity: number}[], version = 1) => {
   const now = new Date().toISOString()
@@ -87,7 +86,15 @@ describe('product component (PLATFORM.md §3.2)', () => {
       const sku = uniqueName('SKU')
       const res = await http(p.url, 'POST', '/products', {sku, name: 'Arroz 1kg', price_cents: 799, stock: 12})
       expect(res.status).toBe(201)
-      expect(res.body).toEqual({id: expect.stringMatching(/^[0-9a-f-]{36}$/), sku, name: 'Arroz 1kg', price_cents: 799, stock: 12, created_at: expect.any(String), updated_at: expect.any(String)})
+      expect(res.body).toEqual({
+        id: expect.stringMatching(/^[0-9a-f-]{36}$/),
+        sku,
+        name: 'Arroz 1kg',
+        price_cents: 799,
+        stock: 12,
+        created_at: expect.any(String),
+        updated_at: expect.any(String),
+      })
       expect((await http(p.url, 'GET', `/products/${res.body.id}`)).body).toEqual(res.body)
     })
 
@@ -161,8 +168,18 @@ describe('product component (PLATFORM.md §3.2)', () => {
       await http(p.url, 'PATCH', `/products/${a.id}`, {price_cents: 1234})
       const created = await eventually(async () => eventsFor('product.created', a.id)[0], {what: 'product.created'})
       const updated = await eventually(async () => eventsFor('product.updated', a.id)[0], {what: 'product.updated'})
-      expect(json(created.message)).toMatchObject({type: 'product.created', aggregate_id: a.id, aggregate_version: 1, data: {id: a.id, sku: a.sku, stock: 5, price_cents: 1000}})
-      expect(json(updated.message)).toMatchObject({type: 'product.updated', aggregate_id: a.id, aggregate_version: 2, data: {id: a.id, sku: a.sku, stock: 5, price_cents: 1234}})
+      expect(json(created.message)).toMatchObject({
+        type: 'product.created',
+        aggregate_id: a.id,
+        aggregate_version: 1,
+        data: {id: a.id, sku: a.sku, stock: 5, price_cents: 1000},
+      })
+      expect(json(updated.message)).toMatchObject({
+        type: 'product.updated',
+        aggregate_id: a.id,
+        aggregate_version: 2,
+        data: {id: a.id, sku: a.sku, stock: 5, price_cents: 1234},
+      })
       for (const m of [created.message, updated.message]) {
         expect(header(m, 'event-type')).toBe(json(m).type)
         expect(header(m, 'event-id')).toBe(json(m).event_id)
@@ -175,11 +192,19 @@ describe('product component (PLATFORM.md §3.2)', () => {
       const a = await newProduct(10)
       const b = await newProduct(5)
       const orderId = randomUUID()
-      await deliver(orderEnvelope('order.created', orderId, [{product_id: a.id, quantity: 3}, {product_id: b.id, quantity: 2}]))
+      await deliver(
+        orderEnvelope('order.created', orderId, [
+          {product_id: a.id, quantity: 3},
+          {product_id: b.id, quantity: 2},
+        ]),
+      )
       expect([await stockOf(a.id), await stockOf(b.id)]).toEqual([7, 3])
       const reserved = await eventually(async () => eventsFor('stock.reserved', orderId)[0], {what: 'stock.reserved'})
       expect(json(reserved.message)).toMatchObject({type: 'stock.reserved', aggregate_id: orderId, data: {order_id: orderId}})
-      expect(json(reserved.message).data.items).toEqual([{product_id: a.id, quantity: 3}, {product_id: b.id, quantity: 2}])
+      expect(json(reserved.message).data.items).toEqual([
+        {product_id: a.id, quantity: 3},
+        {product_id: b.id, quantity: 2},
+      ])
       expect(header(reserved.message, 'event-type')).toBe('stock.reserved')
       const stocks = await eventually(async () => {
         const got = [a.id, b.id].map((id) => eventsFor('product.updated', id).map((s) => json(s.message).data.stock))
@@ -197,7 +222,12 @@ describe('product component (PLATFORM.md §3.2)', () => {
       const a = await newProduct(10)
       const b = await newProduct(1)
       const orderId = randomUUID()
-      await deliver(orderEnvelope('order.created', orderId, [{product_id: a.id, quantity: 4}, {product_id: b.id, quantity: 2}]))
+      await deliver(
+        orderEnvelope('order.created', orderId, [
+          {product_id: a.id, quantity: 4},
+          {product_id: b.id, quantity: 2},
+        ]),
+      )
       expect([await stockOf(a.id), await stockOf(b.id)]).toEqual([10, 1])
       const rejected = await eventually(async () => eventsFor('stock.rejected', orderId)[0], {what: 'stock.rejected'})
       expect(json(rejected.message).data).toEqual({order_id: orderId, product_id: b.id, reason: 'insufficient_stock'})
@@ -211,8 +241,14 @@ describe('product component (PLATFORM.md §3.2)', () => {
       const unknown = randomUUID()
       const repeated = randomUUID()
       await deliver(
-        orderEnvelope('order.created', unknown, [{product_id: a.id, quantity: 1}, {product_id: ghost, quantity: 1}]),
-        orderEnvelope('order.created', repeated, [{product_id: a.id, quantity: 3}, {product_id: a.id, quantity: 3}]),
+        orderEnvelope('order.created', unknown, [
+          {product_id: a.id, quantity: 1},
+          {product_id: ghost, quantity: 1},
+        ]),
+        orderEnvelope('order.created', repeated, [
+          {product_id: a.id, quantity: 3},
+          {product_id: a.id, quantity: 3},
+        ]),
       )
       const rejections = await eventually(async () => {
         const r = [unknown, repeated].map((id) => eventsFor('stock.rejected', id)[0])
@@ -242,14 +278,21 @@ describe('product component (PLATFORM.md §3.2)', () => {
       const a = await newProduct(10)
       const b = await newProduct(10)
       const orderId = randomUUID()
-      const items = [{product_id: a.id, quantity: 2}, {product_id: b.id, quantity: 5}]
+      const items = [
+        {product_id: a.id, quantity: 2},
+        {product_id: b.id, quantity: 5},
+      ]
       await deliver(orderEnvelope('order.created', orderId, items))
       expect([await stockOf(a.id), await stockOf(b.id)]).toEqual([8, 5])
       const cancel = orderEnvelope('order.canceled', orderId, items, 2)
       await deliver(cancel, cancel, orderEnvelope('order.canceled', orderId, items, 2))
       expect([await stockOf(a.id), await stockOf(b.id)]).toEqual([10, 10])
       const released = await eventually(async () => eventsFor('stock.released', orderId)[0], {what: 'stock.released'})
-      expect(json(released.message)).toMatchObject({type: 'stock.released', aggregate_id: orderId, data: {order_id: orderId, items: expect.arrayContaining(items)}})
+      expect(json(released.message)).toMatchObject({
+        type: 'stock.released',
+        aggregate_id: orderId,
+        data: {order_id: orderId, items: expect.arrayContaining(items)},
+      })
       await eventually(async () => eventsFor('product.updated', b.id).length === 2, {what: 'product.updated for reserve and release'})
       expect(eventsFor('product.updated', b.id).map((s) => json(s.message).data.stock)).toEqual([5, 10])
       expect(eventsFor('stock.released', orderId)).toHaveLength(1)
@@ -275,7 +318,10 @@ describe('product component (PLATFORM.md §3.2)', () => {
     it('a poison order.created goes to order.created.dlq at once with the §4 headers, and the consumer keeps going', async () => {
       const key = `poison-${randomUUID()}`
       const before = consumed()
-      await producer.send({topic: p.ns('order.created'), messages: [{key, value: '{"not": "an envelope"', headers: {'event-type': 'order.created', trace: 'abc'}}]})
+      await producer.send({
+        topic: p.ns('order.created'),
+        messages: [{key, value: '{"not": "an envelope"', headers: {'event-type': 'order.created', trace: 'abc'}}],
+      })
       const dead = await eventually(async () => dlqFor(key), {what: 'dead letter'})
       expect(dead.message.value?.toString()).toBe('{"not": "an envelope"')
       const h = (n: string) => header(dead.message, n)

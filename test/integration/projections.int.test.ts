@@ -98,20 +98,18 @@ describe('mm projections verify', () => {
     await orders.updateOne({_id: o3 as never}, {$pop: {items: 1}})
     await orders.updateOne({_id: o4 as never}, {$set: {'customer.name': 'Stale Name'}})
     await orders.deleteOne({_id: o5 as never})
-    await db
-      .collection<Document>('products_view')
-      .insertOne({
-        _id: ghost as never,
-        id: ghost,
-        sku: 'GHOST-1',
-        name: 'Ghost',
-        price_cents: 1,
-        stock: 1,
-        created_at: new Date(),
-        updated_at: new Date(),
-        version: 1,
-        fill_version: 1,
-      })
+    await db.collection<Document>('products_view').insertOne({
+      _id: ghost as never,
+      id: ghost,
+      sku: 'GHOST-1',
+      name: 'Ghost',
+      price_cents: 1,
+      stock: 1,
+      created_at: new Date(),
+      updated_at: new Date(),
+      version: 1,
+      fill_version: 1,
+    })
     await db.collection<Document>('products_view').updateOne({_id: quiet.products[2] as never}, {$set: {stock: 999}})
     await db.collection<Document>('customers_view').updateOne({_id: quiet.customers[2] as never}, {$set: {orders_count: 7}})
 

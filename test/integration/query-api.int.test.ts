@@ -29,14 +29,44 @@ describe('query HTTP API over the projections', () => {
     [randomUUID(), ann, 'PENDING', 6],
   ]
   const send = async (envs: Envelope[]) => {
-    await producer.sendBatch({acks: -1, topicMessages: envs.map((e) => ({topic: p.ns(e.type), messages: [{key: e.aggregate_id, value: JSON.stringify(e), headers: envelopeHeaders(e)}]}))})
+    await producer.sendBatch({
+      acks: -1,
+      topicMessages: envs.map((e) => ({topic: p.ns(e.type), messages: [{key: e.aggregate_id, value: JSON.stringify(e), headers: envelopeHeaders(e)}]})),
+    })
   }
   const customer = (id: string, v: number, name: string, ordersCount: number) =>
-    newEnvelope(v === 1 ? 'customer.created' : 'customer.updated', id, v, {id, name, email: `${name.toLowerCase()}@x.test`, address: 'Rua 1', orders_count: ordersCount, created_at: at(0), updated_at: at(v)})
+    newEnvelope(v === 1 ? 'customer.created' : 'customer.updated', id, v, {
+      id,
+      name,
+      email: `${name.toLowerCase()}@x.test`,
+      address: 'Rua 1',
+      orders_count: ordersCount,
+      created_at: at(0),
+      updated_at: at(v),
+    })
   const product = (id: string, v: number, sku: string, stock: number) =>
-    newEnvelope(v === 1 ? 'product.created' : 'product.updated', id, v, {id, sku, name: sku.toLowerCase(), price_cents: 500, stock, created_at: at(0), updated_at: at(v)})
+    newEnvelope(v === 1 ? 'product.created' : 'product.updated', id, v, {
+      id,
+      sku,
+      name: sku.toLowerCase(),
+      price_cents: 500,
+      stock,
+      created_at: at(0),
+      updated_at: at(v),
+    })
   const order = ([id, cid, status, minute]: (typeof orders)[number]) =>
-    newEnvelope(TYPES[status], id, VERSIONS[status], {id, customer_id: cid, status, total_cents: 500, items: [{product_id: mug, quantity: 1, unit_price_cents: 500}], created_at: at(minute), updated_at: at(minute + 1), paid_at: status === 'PAID' ? at(minute + 1) : null, canceled_at: status === 'CANCELED' ? at(minute + 1) : null, cancel_reason: status === 'CANCELED' ? 'changed mind' : null})
+    newEnvelope(TYPES[status], id, VERSIONS[status], {
+      id,
+      customer_id: cid,
+      status,
+      total_cents: 500,
+      items: [{product_id: mug, quantity: 1, unit_price_cents: 500}],
+      created_at: at(minute),
+      updated_at: at(minute + 1),
+      paid_at: status === 'PAID' ? at(minute + 1) : null,
+      canceled_at: status === 'CANCELED' ? at(minute + 1) : null,
+      cancel_reason: status === 'CANCELED' ? 'changed mind' : null,
+    })
   const get = (path: string) => http(p.url, 'GET', path)
   const ids = (body: {items: {id: string}[]}) => body.items.map((o) => o.id)
 
@@ -54,7 +84,13 @@ describe('query HTTP API over the projections', () => {
         const statuses = all.map((o) => o.status).sort()
         const stock = ((await get('/q/products')).body.items as {sku: string; stock: number}[]).find((x) => x.sku === 'MUG')?.stock
         const counts = ((await get('/q/customers')).body.items as {orders_count: number}[]).map((c) => c.orders_count)
-        return all.length === orders.length && all.every((o) => o.customer.name !== null) && JSON.stringify(statuses) === JSON.stringify(orders.map((o) => o[2]).sort()) && stock === 4 && counts.join() === '4,2'
+        return (
+          all.length === orders.length &&
+          all.every((o) => o.customer.name !== null) &&
+          JSON.stringify(statuses) === JSON.stringify(orders.map((o) => o[2]).sort()) &&
+          stock === 4 &&
+          counts.join() === '4,2'
+        )
       },
       {what: 'all events projected', timeoutMs: 30_000},
     )
@@ -75,7 +111,12 @@ describe('query HTTP API over the projections', () => {
     expect(ids((await get(`/q/orders?customer_id=${ann}&limit=2`)).body)).toEqual(annOrders.slice(0, 2).map((o) => o[0]))
     expect((await get(`/q/orders?customer_id=${randomUUID()}`)).body).toEqual({items: []})
     const canceled = (await get('/q/orders?status=CANCELED')).body.items[0]
-    expect(canceled).toMatchObject({id: orders[2]![0], canceled_at: at(4), cancel_reason: 'changed mind', customer: {id: ann, name: 'Ann', email: 'ann@x.test'}})
+    expect(canceled).toMatchObject({
+      id: orders[2]![0],
+      canceled_at: at(4),
+      cancel_reason: 'changed mind',
+      customer: {id: ann, name: 'Ann', email: 'ann@x.test'},
+    })
     expect(canceled).not.toHaveProperty('_id')
   })
 
@@ -114,7 +155,12 @@ describe('query HTTP API over the projections', () => {
   it('projectionStats counts orders by status, the latest orders and each view', async () => {
     const stats = await projectionStats(mongo.db(p.ns('mercadomio')))
     expect(stats.ordersByStatus).toEqual({PENDING: 2, RESERVED: 1, PAID: 2, CANCELED: 1})
-    expect(stats.latestOrders.map((o) => o.id)).toEqual([...orders].reverse().slice(0, 5).map((o) => o[0]))
+    expect(stats.latestOrders.map((o) => o.id)).toEqual(
+      [...orders]
+        .reverse()
+        .slice(0, 5)
+        .map((o) => o[0]),
+    )
     expect(stats.counts).toEqual({orders: 6, products: 2, customers: 2})
   })
 })

@@ -16,12 +16,37 @@ const T0 = Date.parse('2026-03-01T10:00:00.000Z')
 const at = (minutes: number) => new Date(T0 + minutes * 60_000).toISOString()
 
 const customerEvent = (v: number, c: Partial<CustomerData> & {id: string}) =>
-  newEnvelope(v === 1 ? 'customer.created' : 'customer.updated', c.id, v, {name: `Name ${v}`, email: `c${v}@x.test`, address: null, orders_count: 0, created_at: at(0), updated_at: at(v), ...c})
+  newEnvelope(v === 1 ? 'customer.created' : 'customer.updated', c.id, v, {
+    name: `Name ${v}`,
+    email: `c${v}@x.test`,
+    address: null,
+    orders_count: 0,
+    created_at: at(0),
+    updated_at: at(v),
+    ...c,
+  })
 const productEvent = (v: number, p: Partial<ProductData> & {id: string}) =>
-  newEnvelope(v === 1 ? 'product.created' : 'product.updated', p.id, v, {sku: `SKU-${p.id.slice(0, 8)}`, name: `Product ${v}`, price_cents: 250, stock: 10, created_at: at(0), updated_at: at(v), ...p})
+  newEnvelope(v === 1 ? 'product.created' : 'product.updated', p.id, v, {
+    sku: `SKU-${p.id.slice(0, 8)}`,
+    name: `Product ${v}`,
+    price_cents: 250,
+    stock: 10,
+    created_at: at(0),
+    updated_at: at(v),
+    ...p,
+  })
 const ORDER_TYPES: Record<OrderStatus, string> = {PENDING: 'order.created', RESERVED: 'order.reserved', PAID: 'order.paid', CANCELED: 'order.canceled'}
 const orderEvent = (v: number, status: OrderStatus, o: Partial<OrderData> & {id: string; customer_id: string; items: OrderData['items']}) =>
-  newEnvelope(ORDER_TYPES[status], o.id, v, {status, total_cents: o.items.reduce((s, i) => s + i.quantity * i.unit_price_cents, 0), created_at: at(1), updated_at: at(v), paid_at: status === 'PAID' ? at(v) : null, canceled_at: null, cancel_reason: null, ...o})
+  newEnvelope(ORDER_TYPES[status], o.id, v, {
+    status,
+    total_cents: o.items.reduce((s, i) => s + i.quantity * i.unit_price_cents, 0),
+    created_at: at(1),
+    updated_at: at(v),
+    paid_at: status === 'PAID' ? at(v) : null,
+    canceled_at: null,
+    cancel_reason: null,
+    ...o,
+  })
 
 describe('query projections (order, duplicates, reordering, late names, poison)', () => {
   let p: TestPlatform
@@ -29,11 +54,13 @@ describe('query projections (order, duplicates, reordering, late names, poison)'
   let kafka: Kafka
   let mongo: MongoClient
   const send = async (...envs: Envelope[]) => {
-    for (const e of envs) await producer.send({topic: p.ns(e.type), acks: -1, messages: [{key: e.aggregate_id, value: JSON.stringify(e), headers: envelopeHeaders(e)}]})
+    for (const e of envs)
+      await producer.send({topic: p.ns(e.type), acks: -1, messages: [{key: e.aggregate_id, value: JSON.stringify(e), headers: envelopeHeaders(e)}]})
   }
   const getOrder = (id: string) => http(p.url, 'GET', `/q/orders/${id}`)
   const stored = (coll: string, id: string) => mongo.db(p.ns('mercadomio')).collection<{_id: string}>(coll).findOne({_id: id})
-  const queryInfo = async (): Promise<{stale: number; applied: number}> => ((await http(p.url, 'GET', '/health')).body.runners as {name: string; info: {stale: number; applied: number}}[]).find((r) => r.name === 'query')!.info
+  const queryInfo = async (): Promise<{stale: number; applied: number}> =>
+    ((await http(p.url, 'GET', '/health')).body.runners as {name: string; info: {stale: number; applied: number}}[]).find((r) => r.name === 'query')!.info
   const waitStale = (n: number) => eventually(async () => (await queryInfo()).stale >= n, {what: `${n} stale events handled`})
 
   beforeAll(async () => {
@@ -60,10 +87,13 @@ describe('query projections (order, duplicates, reordering, late names, poison)'
     await send(orderEvent(2, 'RESERVED', base))
     await eventually(async () => (await getOrder(oid)).body.status === 'RESERVED', {what: 'order reserved'})
     await send(orderEvent(3, 'PAID', base))
-    const {body} = await eventually(async () => {
-      const r = await getOrder(oid)
-      return r.body.status === 'PAID' && r
-    }, {what: 'order paid'})
+    const {body} = await eventually(
+      async () => {
+        const r = await getOrder(oid)
+        return r.body.status === 'PAID' && r
+      },
+      {what: 'order paid'},
+    )
     expect(body).toEqual({
       id: oid,
       customer: {id: cid, name: 'Ana Souza', email: 'ana@x.test'},
@@ -87,7 +117,7 @@ describe('query projections (order, duplicates, reordering, late names, poison)'
     await send(orderEvent(1, 'PENDING', base))
     await eventually(async () => (await getOrder(oid)).status === 200, {what: 'order at v1'})
     await send(orderEvent(3, 'PAID', base))
-    await eventually(async () => (await stored('orders_view', oid) as {version?: number} | null)?.version === 3, {what: 'order at v3'})
+    await eventually(async () => ((await stored('orders_view', oid)) as {version?: number} | null)?.version === 3, {what: 'order at v3'})
     // v2 arrives after v3, twice; v1 again: all ignored.
     await send(orderEvent(2, 'RESERVED', base), orderEvent(2, 'RESERVED', base), orderEvent(1, 'PENDING', base))
     await waitStale(staleBefore + 3)
@@ -98,7 +128,7 @@ describe('query projections (order, duplicates, reordering, late names, poison)'
     await send(customerEvent(1, {id: cid, name: 'First'}))
     await eventually(async () => (await getOrder(oid)).body.customer.name === 'First', {what: 'customer v1 filled in'})
     await send(customerEvent(3, {id: cid, name: 'First', orders_count: 2}))
-    await eventually(async () => (await stored('customers_view', cid) as {version?: number} | null)?.version === 3, {what: 'customer at v3'})
+    await eventually(async () => ((await stored('customers_view', cid)) as {version?: number} | null)?.version === 3, {what: 'customer at v3'})
     await send(customerEvent(2, {id: cid, name: 'Middle'}), customerEvent(3, {id: cid, name: 'First', orders_count: 2}))
     await waitStale(staleBefore + 5)
     expect(await stored('customers_view', cid)).toMatchObject({version: 3, name: 'First', orders_count: 2})
@@ -119,18 +149,28 @@ describe('query projections (order, duplicates, reordering, late names, poison)'
       {product_id: p1, quantity: 3, unit_price_cents: 100},
     ]
     await send(orderEvent(1, 'PENDING', {id: oid, customer_id: cid, items}))
-    const first = await eventually(async () => {
-      const r = await getOrder(oid)
-      return r.status === 200 && r.body
-    }, {what: 'order visible without names'})
+    const first = await eventually(
+      async () => {
+        const r = await getOrder(oid)
+        return r.status === 200 && r.body
+      },
+      {what: 'order visible without names'},
+    )
     expect(first.customer).toEqual({id: cid, name: null, email: null})
     expect(first.items.map((i: {sku: unknown}) => i.sku)).toEqual([null, null, null])
 
-    await send(customerEvent(1, {id: cid, name: 'Late Larry', email: 'larry@x.test'}), productEvent(1, {id: p1, sku: 'P-ONE', name: 'One'}), productEvent(1, {id: p2, sku: 'P-TWO', name: 'Two'}))
-    const filled = await eventually(async () => {
-      const {body} = await getOrder(oid)
-      return body.customer.name !== null && body.items.every((i: {sku: unknown}) => i.sku !== null) && body
-    }, {what: 'names filled in'})
+    await send(
+      customerEvent(1, {id: cid, name: 'Late Larry', email: 'larry@x.test'}),
+      productEvent(1, {id: p1, sku: 'P-ONE', name: 'One'}),
+      productEvent(1, {id: p2, sku: 'P-TWO', name: 'Two'}),
+    )
+    const filled = await eventually(
+      async () => {
+        const {body} = await getOrder(oid)
+        return body.customer.name !== null && body.items.every((i: {sku: unknown}) => i.sku !== null) && body
+      },
+      {what: 'names filled in'},
+    )
     expect(filled.customer).toEqual({id: cid, name: 'Late Larry', email: 'larry@x.test'})
     expect(filled.items.map((i: {sku: string; name: string; quantity: number}) => [i.sku, i.name, i.quantity])).toEqual([
       ['P-ONE', 'One', 1],
@@ -190,7 +230,11 @@ describe('query projections (order, duplicates, reordering, late names, poison)'
 
   it('dead-letters a poison message with its headers and keeps applying the next events', async () => {
     const topic = p.ns('order.created')
-    await producer.send({topic, acks: -1, messages: [{key: 'poison-key', value: 'not json at all', headers: {'event-type': 'order.created', 'event-id': 'poison-1'}}]})
+    await producer.send({
+      topic,
+      acks: -1,
+      messages: [{key: 'poison-key', value: 'not json at all', headers: {'event-type': 'order.created', 'event-id': 'poison-1'}}],
+    })
     const invalid = newEnvelope('order.created', 'bad-data-key', 1, {id: 'bad-data-key', customer_id: 'c', status: 'PENDING'})
     await send(invalid)
     const [cid, pid, oid] = [randomUUID(), randomUUID(), randomUUID()]
@@ -210,7 +254,13 @@ describe('query projections (order, duplicates, reordering, late names, poison)'
     try {
       const letter = await eventually(async () => dead.find((d) => d.key === 'poison-key'), {what: 'poison message in the DLQ', timeoutMs: 30_000})
       expect(letter.value).toBe('not json at all')
-      expect(letter.headers).toMatchObject({'event-type': 'order.created', 'event-id': 'poison-1', 'x-original-topic': topic, 'x-error-class': 'PoisonMessageError', 'x-attempts': '1'})
+      expect(letter.headers).toMatchObject({
+        'event-type': 'order.created',
+        'event-id': 'poison-1',
+        'x-original-topic': topic,
+        'x-error-class': 'PoisonMessageError',
+        'x-attempts': '1',
+      })
       expect(letter.headers['x-original-offset']).toMatch(/^\d+$/)
       expect(letter.headers['x-original-partition']).toMatch(/^\d+$/)
       expect(Date.parse(letter.headers['x-failed-at']!)).not.toBeNaN()

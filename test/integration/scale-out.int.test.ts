@@ -19,7 +19,18 @@ const orderCreated = (productId: string) => {
     occurred_at: now,
     aggregate_id: id,
     aggregate_version: 1,
-    data: {id, customer_id: randomUUID(), status: 'PENDING', total_cents: 100, items: [{product_id: productId, quantity: 1, unit_price_cents: 100}], created_at: now, updated_at: now, paid_at: null, canceled_at: null, cancel_reason: null},
+    data: {
+      id,
+      customer_id: randomUUID(),
+      status: 'PENDING',
+      total_cents: 100,
+      items: [{product_id: productId, quantity: 1, unit_price_cents: 100}],
+      created_at: now,
+      updated_at: now,
+      paid_at: null,
+      canceled_at: null,
+      cancel_reason: null,
+    },
   }
   return {key: id, value: JSON.stringify(envelope), headers: {'event-type': 'order.created', 'event-id': envelope.event_id}}
 }
@@ -73,17 +84,25 @@ describe('two instances of a component side by side', () => {
 
     // Both instances did part of it, and together exactly one handling per message.
     const handled = [a.host, b].map((h) => h.supervisor.reports()[0]!.counters.handled)
-    expect(handled.every((n) => n > 0), `handled per instance: ${handled}`).toBe(true)
+    expect(
+      handled.every((n) => n > 0),
+      `handled per instance: ${handled}`,
+    ).toBe(true)
     expect(handled[0]! + handled[1]!).toBe(ORDERS)
 
     // Each stock.reserved published once, although both instances run a relay.
-    await eventually(async () => (await db.query<{n: number}>('SELECT count(*)::int AS n FROM product.outbox WHERE published_at IS NULL')).rows[0]!.n === 0, {timeoutMs: 30_000, what: 'outbox drained'})
+    await eventually(async () => (await db.query<{n: number}>('SELECT count(*)::int AS n FROM product.outbox WHERE published_at IS NULL')).rows[0]!.n === 0, {
+      timeoutMs: 30_000,
+      what: 'outbox drained',
+    })
     const admin = kafka.admin()
     await admin.connect()
     const offsets = await admin.fetchTopicOffsets(a.ns('stock.reserved'))
     await admin.disconnect()
     expect(offsets.reduce((sum, p) => sum + Number(p.high), 0)).toBe(ORDERS)
-    const {rows: locks} = await db.query<{n: number}>("SELECT count(*)::int AS n FROM pg_locks WHERE locktype = 'advisory' AND granted AND database = (SELECT oid FROM pg_database WHERE datname = current_database()) AND objid = (hashtext('mm.outbox.product')::bigint & 4294967295)::oid")
+    const {rows: locks} = await db.query<{n: number}>(
+      "SELECT count(*)::int AS n FROM pg_locks WHERE locktype = 'advisory' AND granted AND database = (SELECT oid FROM pg_database WHERE datname = current_database()) AND objid = (hashtext('mm.outbox.product')::bigint & 4294967295)::oid",
+    )
     expect(locks[0]!.n).toBe(1)
   })
 })

@@ -74,7 +74,8 @@ describe('native servers answer the stack clients', () => {
     await consumer.subscribe({topic, fromBeginning: true})
     const got = await new Promise<{key?: string; value?: string; header?: string}>((resolve) => {
       void consumer.run({
-        eachMessage: async ({message}) => resolve({key: message.key?.toString(), value: message.value?.toString(), header: message.headers?.['event-type']?.toString()}),
+        eachMessage: async ({message}) =>
+          resolve({key: message.key?.toString(), value: message.value?.toString(), header: message.headers?.['event-type']?.toString()}),
       })
     })
     await consumer.disconnect()
@@ -99,5 +100,4 @@ describe('native servers answer the stack clients', () => {
       await client.close()
     }
   })
-
 })

@@ -59,7 +59,12 @@ describe('topology and migrations are applied idempotently', () => {
     try {
       const name = topology.kafkaTopics[0]!.name
       const meta = await admin.fetchTopicMetadata({topics: [name, dlqOf(name)]})
-      expect(meta.topics.map((t) => [t.name, t.partitions.length]).sort()).toEqual([[name, 2], [dlqOf(name), 2]].sort())
+      expect(meta.topics.map((t) => [t.name, t.partitions.length]).sort()).toEqual(
+        [
+          [name, 2],
+          [dlqOf(name), 2],
+        ].sort(),
+      )
     } finally {
       await admin.disconnect()
     }

@@ -180,10 +180,13 @@ describe('Dashboard keys', () => {
   it.each<[string, (inst: Inst) => Promise<unknown>]>([
     ['in the normal view', async () => {}],
     ['with the help open', (inst) => press(inst, '?', 'move between panels')],
-    ['while asking y/N', async (inst) => {
-      await press(inst, KEYS.tab, focusOn(QUEUES))
-      await press(inst, 'r', '[y/N]')
-    }],
+    [
+      'while asking y/N',
+      async (inst) => {
+        await press(inst, KEYS.tab, focusOn(QUEUES))
+        await press(inst, 'r', '[y/N]')
+      },
+    ],
     ['while a flush runs', (inst) => press(inst, 'f', 'flush…')],
   ])('Ctrl+C calls onQuit and exits %s', async (_, before) => {
     const {inst, source, onQuit} = await start({flush: () => new Promise<string>(() => {})})

@@ -71,7 +71,7 @@ describe('Dashboard panels', () => {
     expect(f).toMatch(/read\s+3\s+5\s+11\s+2\b/)
     expect(f).toContain('lag 0.4s · no drift · views 21/8/6')
     expect(f).toMatch(/0a1b2c3d PAID\s+R\$ 25,00 Ada Lovelace/)
-    expect(f).not.toContain("¢")
+    expect(f).not.toContain('¢')
 
     // Aggregates: pending keys, last and next flush, top aggregates with exact amounts.
     expect(f).toMatch(/last flush 5m0\ds ago \(40 keys\) · next in 2\ds/)
@@ -89,7 +89,16 @@ describe('Dashboard panels', () => {
     expect(source.subscribers).toBe(1)
     source.emit(feedEntry({at: '2025-01-02T03:04:05.001Z', runner: 'order', type: 'order.created', id: 'o-1', outcome: 'published'}))
     source.emit(feedEntry({at: '2025-01-02T03:04:05.002Z', runner: 'product', type: 'order.created', id: 'o-1', outcome: 'handled'}))
-    source.emit(feedEntry({at: '2025-01-02T03:04:05.003Z', runner: 'customer', type: 'order.created', id: 'o-2', outcome: 'dead-lettered', detail: 'customer c9 not found'}))
+    source.emit(
+      feedEntry({
+        at: '2025-01-02T03:04:05.003Z',
+        runner: 'customer',
+        type: 'order.created',
+        id: 'o-2',
+        outcome: 'dead-lettered',
+        detail: 'customer c9 not found',
+      }),
+    )
     const f = await frameMatching(inst, 'customer c9 not found')
     const rows = f.split('\n').filter((l) => /03:04:05\.00\d/.test(l))
     expect(rows).toHaveLength(3)
@@ -101,8 +110,18 @@ describe('Dashboard panels', () => {
 
   it.each<[string, Partial<Numbers>, string, RegExp]>([
     ['no drift when both models agree', {}, 'lag 0.4s · no drift', /drift [A-Z]|catching up/],
-    ['drift when they disagree and nothing is pending', {read: {...NUMBERS_A.read, PAID: 10, CANCELED: 1}}, 'lag 0.4s · drift PAID 11≠10, CANCELED 2≠1', /no drift|catching up/],
-    ['catching up while the query consumer has events to apply', {read: {...NUMBERS_A.read, PAID: 10}, pendingEvents: 12}, 'lag 0.4s · catching up (12 events to apply)', /drift/],
+    [
+      'drift when they disagree and nothing is pending',
+      {read: {...NUMBERS_A.read, PAID: 10, CANCELED: 1}},
+      'lag 0.4s · drift PAID 11≠10, CANCELED 2≠1',
+      /no drift|catching up/,
+    ],
+    [
+      'catching up while the query consumer has events to apply',
+      {read: {...NUMBERS_A.read, PAID: 10}, pendingEvents: 12},
+      'lag 0.4s · catching up (12 events to apply)',
+      /drift/,
+    ],
   ])('projections: %s', async (_, numbers, expected, absent) => {
     const source = fakeSource({status: () => healthyStatus({...NUMBERS_A, ...numbers})})
     const f = await frameMatching(show(source), expected)

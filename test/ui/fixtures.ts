@@ -259,7 +259,13 @@ export const fakeSource = (opts: FakeSourceOptions = {}): FakeSource => {
     },
     async rebuild() {
       src.rebuildCalls++
-      return (opts.rebuild ?? (() => ({text: 'rebuilt orders_view, products_view, customers_view from 1353 documents in 2.3s (5 changed); verify: no differences in 1353 documents (1.1s)', ok: true})))()
+      return (
+        opts.rebuild ??
+        (() => ({
+          text: 'rebuilt orders_view, products_view, customers_view from 1353 documents in 2.3s (5 changed); verify: no differences in 1353 documents (1.1s)',
+          ok: true,
+        }))
+      )()
     },
     async close() {},
     emit(entry) {
@@ -341,7 +347,13 @@ export const history = (inst: Framed): string[] => inst.frames.map(plain)
 /** The newest frame (ANSI stripped) once it satisfies `match` (a string, every string of an array, a RegExp, or a predicate). */
 export const frameMatching = (inst: Framed, match: string | string[] | RegExp | ((frame: string) => boolean), timeoutMs?: number): Promise<string> => {
   const test = (f: string) =>
-    typeof match === 'string' ? f.includes(match) : Array.isArray(match) ? match.every((m) => f.includes(m)) : match instanceof RegExp ? match.test(f) : match(f)
+    typeof match === 'string'
+      ? f.includes(match)
+      : Array.isArray(match)
+        ? match.every((m) => f.includes(m))
+        : match instanceof RegExp
+          ? match.test(f)
+          : match(f)
   return until(
     () => {
       const f = plain(inst.lastFrame())

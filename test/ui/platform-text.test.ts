@@ -99,7 +99,13 @@ describe('renderStatus', () => {
   })
 
   it('lists the runners that were not started, and why', () => {
-    const text = renderStatus({...healthy(), notStarted: [{name: 'order', reason: 'not selected by mm up ingest topology'}, {name: 'query', reason: 'excluded by mm up --exclude query'}]})
+    const text = renderStatus({
+      ...healthy(),
+      notStarted: [
+        {name: 'order', reason: 'not selected by mm up ingest topology'},
+        {name: 'query', reason: 'excluded by mm up --exclude query'},
+      ],
+    })
     expect(rowOf(text, 'order')).toMatch(/^order\s+not started: not selected by mm up ingest topology$/)
     expect(rowOf(text, 'query')).toMatch(/^query\s+not started: excluded by mm up --exclude query$/)
     expect(text.trimEnd().split('\n').at(-1)).toBe('platform healthy')
@@ -177,7 +183,11 @@ describe('renderDoctor', () => {
 
   it('ends with the verdict', () => {
     expect(renderDoctor(result).split('\n').at(-1)).toBe('problems found: fix the ✗ lines above')
-    expect(renderDoctor({ok: true, checks: [{check: 'node', status: 'ok', detail: 'v20'}]}).split('\n').at(-1)).toBe('ready for mm up')
+    expect(
+      renderDoctor({ok: true, checks: [{check: 'node', status: 'ok', detail: 'v20'}]})
+        .split('\n')
+        .at(-1),
+    ).toBe('ready for mm up')
   })
 
   it('aligns the details in one column', () => {
@@ -224,12 +234,26 @@ describe('renderUp', () => {
   })
 
   it('says the infrastructure was already running when nothing was started', () => {
-    expect(renderUp(up({started: [], durationMs: 1500})).split('\n').at(-1)).toBe('✓ platform up (native) in 1.5s: infrastructure already running')
+    expect(
+      renderUp(up({started: [], durationMs: 1500}))
+        .split('\n')
+        .at(-1),
+    ).toBe('✓ platform up (native) in 1.5s: infrastructure already running')
   })
 
   it('names the runners a selection left out, and why', () => {
-    const text = renderUp(up({runners: ['customer', 'product'], notStarted: [{name: 'order', reason: 'not selected by mm up customer product'}, {name: 'ingest', reason: 'excluded by mm up --exclude ingest'}]}))
-    expect(text.split('\n').at(-1)).toBe('  runners customer, product; not started: order (not selected by mm up customer product), ingest (excluded by mm up --exclude ingest)')
+    const text = renderUp(
+      up({
+        runners: ['customer', 'product'],
+        notStarted: [
+          {name: 'order', reason: 'not selected by mm up customer product'},
+          {name: 'ingest', reason: 'excluded by mm up --exclude ingest'},
+        ],
+      }),
+    )
+    expect(text.split('\n').at(-1)).toBe(
+      '  runners customer, product; not started: order (not selected by mm up customer product), ingest (excluded by mm up --exclude ingest)',
+    )
   })
 
   it('already up with other runners than asked for: says which run and how to change them', () => {
@@ -247,7 +271,9 @@ describe('renderDown', () => {
     expect(renderDown({runtime: 'native', stoppedSupervisor: true, removedData: false, dataDir: '/x/.mm', outside: []})).toBe(
       '✓ platform stopped; data kept in /x/.mm (mm down -v removes it)',
     )
-    expect(renderDown({runtime: 'native', stoppedSupervisor: true, removedData: true, dataDir: '/x/.mm', outside: []})).toBe('✓ platform stopped; data removed (/x/.mm)')
+    expect(renderDown({runtime: 'native', stoppedSupervisor: true, removedData: true, dataDir: '/x/.mm', outside: []})).toBe(
+      '✓ platform stopped; data removed (/x/.mm)',
+    )
   })
 
   it('names the data kept outside the data dir too', () => {

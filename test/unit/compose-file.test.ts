@@ -19,7 +19,11 @@ const withoutIds = (node: unknown): unknown =>
   Array.isArray(node)
     ? node.map(withoutIds)
     : node && typeof node === 'object'
-      ? Object.fromEntries(Object.entries(node).filter(([k, v]) => !(k === 'id' && typeof v === 'string')).map(([k, v]) => [k, withoutIds(v)]))
+      ? Object.fromEntries(
+          Object.entries(node)
+            .filter(([k, v]) => !(k === 'id' && typeof v === 'string'))
+            .map(([k, v]) => [k, withoutIds(v)]),
+        )
       : node
 const schema = withoutIds(JSON.parse(read('../fixtures/compose-spec.json'))) as Record<string, unknown>
 const text = read('../../compose/docker-compose.yml')

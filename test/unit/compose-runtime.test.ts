@@ -16,7 +16,14 @@ const COMPOSE_FILE = fileURLToPath(new URL('../../compose/docker-compose.yml', i
 const COMPOSE = ['compose', '-f', COMPOSE_FILE, '-p', 'mercadomio']
 const PS = [...COMPOSE, 'ps', '--all', '--format', 'json']
 // Ports where nothing listens, so that every probe fails fast.
-const CLOSED_PORTS = {MM_POSTGRES_PORT: '1', MM_REDIS_PORT: '2', MM_RABBITMQ_PORT: '3', MM_RABBITMQ_MANAGEMENT_PORT: '4', MM_KAFKA_PORT: '5', MM_MONGO_PORT: '6'}
+const CLOSED_PORTS = {
+  MM_POSTGRES_PORT: '1',
+  MM_REDIS_PORT: '2',
+  MM_RABBITMQ_PORT: '3',
+  MM_RABBITMQ_MANAGEMENT_PORT: '4',
+  MM_KAFKA_PORT: '5',
+  MM_MONGO_PORT: '6',
+}
 
 let dir: string
 let dataDir: string
@@ -40,10 +47,18 @@ afterEach(() => {
 const calls = (): string[][] => {
   const log = process.env.FAKE_DOCKER_LOG!
   if (!existsSync(log)) return []
-  return readFileSync(log, 'utf8').trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as string[])
+  return readFileSync(log, 'utf8')
+    .trim()
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l) as string[])
 }
 const runtime = (env?: Record<string, string>) => createComposeRuntime({composeFile: COMPOSE_FILE, dataDir, logger: silentLogger, env, probeTimeoutMs: 1000})
-const upOptions = (events: ProgressEvent[] = [], signal = new AbortController().signal) => ({signal, waitTimeoutMs: 90_000, onProgress: (e: ProgressEvent) => events.push(e)})
+const upOptions = (events: ProgressEvent[] = [], signal = new AbortController().signal) => ({
+  signal,
+  waitTimeoutMs: 90_000,
+  onProgress: (e: ProgressEvent) => events.push(e),
+})
 const failure = async (work: Promise<unknown>): Promise<MmError> => {
   try {
     await work
@@ -252,7 +267,10 @@ describe('parsePs', () => {
 describe('dockerEngineAvailable', () => {
   it('is true when `docker info` answers and the compose plugin is there', async () => {
     expect(await dockerEngineAvailable(5000)).toBe(true)
-    expect(calls()).toEqual([['info', '--format', '{{.ServerVersion}}'], ['compose', 'version']])
+    expect(calls()).toEqual([
+      ['info', '--format', '{{.ServerVersion}}'],
+      ['compose', 'version'],
+    ])
   })
   it('is false when the engine does not answer', async () => {
     process.env.FAKE_DOCKER_ENGINE = 'down'

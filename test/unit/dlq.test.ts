@@ -3,7 +3,17 @@ import {describe, expect, it} from 'vitest'
 import {prefixNamespace} from '../../src/infra/topology/spec.js'
 import {ExitCode, UsageError} from '../../src/lib/errors.js'
 import {dlqCatalog, replayGroupOf, resolveDlq} from '../../src/operations/dlq/catalog.js'
-import {bodyText, describe as describeMessage, errorOf, headerText, kafkaOriginal, rabbitOriginal, replayCountOf, topErrorClasses, withReplayCount} from '../../src/operations/dlq/messages.js'
+import {
+  bodyText,
+  describe as describeMessage,
+  errorOf,
+  headerText,
+  kafkaOriginal,
+  rabbitOriginal,
+  replayCountOf,
+  topErrorClasses,
+  withReplayCount,
+} from '../../src/operations/dlq/messages.js'
 import {batchSizeFor, type Clock, createRateLimiter} from '../../src/operations/dlq/rate.js'
 import type {DlqListResult, DlqShowResult, ReplayResult} from '../../src/operations/dlq/types.js'
 import {confirmation, renderDlqList, renderDlqReplay, renderDlqShow} from '../../src/ui/text/dlq.js'
@@ -12,7 +22,12 @@ describe('DLQ catalog', () => {
   it('has a .dlq twin for every Kafka topic and RabbitMQ queue of the topology', () => {
     const catalog = dlqCatalog()
     expect(catalog.filter((e) => e.broker === 'kafka')).toHaveLength(11)
-    expect(catalog.find((e) => e.name === 'order.created.dlq')).toEqual({name: 'order.created.dlq', broker: 'kafka', source: 'order.created', base: 'order.created.dlq'})
+    expect(catalog.find((e) => e.name === 'order.created.dlq')).toEqual({
+      name: 'order.created.dlq',
+      broker: 'kafka',
+      source: 'order.created',
+      base: 'order.created.dlq',
+    })
     expect(catalog.find((e) => e.name === 'pulses.dlq')).toMatchObject({broker: 'rabbitmq', source: 'pulses'})
   })
 
@@ -90,20 +105,43 @@ describe('dead letter views', () => {
       attempts: 3,
       failedAt: '2025-01-01T00:00:00.000Z',
     })
-    expect(errorOf({}, [{reason: 'rejected', count: 2, queue: 'q', time: 1_700_000_000}])).toEqual({errorClass: 'dead-lettered:rejected', attempts: 2, failedAt: '2023-11-14T22:13:20.000Z'})
+    expect(errorOf({}, [{reason: 'rejected', count: 2, queue: 'q', time: 1_700_000_000}])).toEqual({
+      errorClass: 'dead-lettered:rejected',
+      attempts: 2,
+      failedAt: '2023-11-14T22:13:20.000Z',
+    })
     expect(errorOf({})).toEqual({errorClass: 'unknown'})
   })
 
   it('finds where a message failed, with the DLQ source as the fallback', () => {
-    expect(kafkaOriginal({'x-original-topic': 'a', 'x-original-partition': '2', 'x-original-offset': '9'}, 'src')).toEqual({topic: 'a', partition: 2, offset: '9'})
+    expect(kafkaOriginal({'x-original-topic': 'a', 'x-original-partition': '2', 'x-original-offset': '9'}, 'src')).toEqual({
+      topic: 'a',
+      partition: 2,
+      offset: '9',
+    })
     expect(kafkaOriginal({}, 'src')).toEqual({topic: 'src', partition: undefined, offset: undefined})
-    expect(rabbitOriginal({'x-original-queue': 'q', 'x-original-exchange': 'ex', 'x-original-routing-key': 'rk'}, undefined, 'src')).toEqual({queue: 'q', exchange: 'ex', routingKey: 'rk'})
-    expect(rabbitOriginal({}, [{queue: 'dq', exchange: 'events', 'routing-keys': ['order.created'], reason: 'rejected'}], 'src')).toEqual({queue: 'dq', exchange: 'events', routingKey: 'order.created'})
+    expect(rabbitOriginal({'x-original-queue': 'q', 'x-original-exchange': 'ex', 'x-original-routing-key': 'rk'}, undefined, 'src')).toEqual({
+      queue: 'q',
+      exchange: 'ex',
+      routingKey: 'rk',
+    })
+    expect(rabbitOriginal({}, [{queue: 'dq', exchange: 'events', 'routing-keys': ['order.created'], reason: 'rejected'}], 'src')).toEqual({
+      queue: 'dq',
+      exchange: 'events',
+      routingKey: 'order.created',
+    })
     expect(rabbitOriginal({}, undefined, 'src')).toEqual({queue: 'src', exchange: undefined, routingKey: undefined})
   })
 
   it('describes a message with its replay count and without x-death in the error', () => {
-    const m = describeMessage({broker: 'rabbitmq', id: '1', source: 'q', key: 'm-1', body: Buffer.from('v'), rawHeaders: {'x-replay-count': 2, 'x-death': [{reason: 'expired'}]}})
+    const m = describeMessage({
+      broker: 'rabbitmq',
+      id: '1',
+      source: 'q',
+      key: 'm-1',
+      body: Buffer.from('v'),
+      rawHeaders: {'x-replay-count': 2, 'x-death': [{reason: 'expired'}]},
+    })
     expect(m).toMatchObject({id: '1', key: 'm-1', value: 'v', replayCount: 2, error: {errorClass: 'dead-lettered:expired'}, original: {queue: 'q'}})
   })
 
@@ -179,7 +217,15 @@ describe('DLQ text', () => {
     const result: DlqListResult = {
       total: 3,
       dlqs: [
-        {name: 'order.created.dlq', broker: 'kafka', source: 'order.created', messages: 3, approximate: false, topErrors: [{errorClass: 'ValidationError', count: 3}], scanned: 3},
+        {
+          name: 'order.created.dlq',
+          broker: 'kafka',
+          source: 'order.created',
+          messages: 3,
+          approximate: false,
+          topErrors: [{errorClass: 'ValidationError', count: 3}],
+          scanned: 3,
+        },
         {name: 'pulses.dlq', broker: 'rabbitmq', source: 'pulses', messages: 0, approximate: false, topErrors: [], scanned: 0},
       ],
     }
@@ -189,7 +235,21 @@ describe('DLQ text', () => {
   })
 
   it('says what a replay did, and what a dry run would do', () => {
-    const base: ReplayResult = {dlq: 'd', broker: 'kafka', source: 's', dryRun: false, declined: false, snapshot: 5, approximate: false, maxReplays: 3, replayed: 4, skipped: 1, destinations: {s: 4}, interrupted: false, durationMs: 20}
+    const base: ReplayResult = {
+      dlq: 'd',
+      broker: 'kafka',
+      source: 's',
+      dryRun: false,
+      declined: false,
+      snapshot: 5,
+      approximate: false,
+      maxReplays: 3,
+      replayed: 4,
+      skipped: 1,
+      destinations: {s: 4},
+      interrupted: false,
+      durationMs: 20,
+    }
     expect(renderDlqReplay(base)).toContain('replayed 4 messages from d to s (4); 1 message at --max-replays 3 left in d')
     expect(renderDlqReplay({...base, dryRun: true})).toMatch(/^Dry run: would replay 4 messages of 5 .*Nothing changed\.$/)
     expect(renderDlqReplay({...base, interrupted: true})).toContain('run the same command again')
@@ -202,11 +262,27 @@ describe('DLQ text', () => {
       source: 'order.created',
       key: 'o-1',
       body: Buffer.from('{\n  "a": 1\n}'),
-      rawHeaders: {'x-original-topic': Buffer.from('order.created'), 'x-original-partition': Buffer.from('2'), 'x-original-offset': Buffer.from('41'), 'x-error-class': Buffer.from('ValidationError'), 'x-error-message': Buffer.from('bad'), 'x-attempts': Buffer.from('6'), 'x-replay-count': Buffer.from('1')},
+      rawHeaders: {
+        'x-original-topic': Buffer.from('order.created'),
+        'x-original-partition': Buffer.from('2'),
+        'x-original-offset': Buffer.from('41'),
+        'x-error-class': Buffer.from('ValidationError'),
+        'x-error-message': Buffer.from('bad'),
+        'x-attempts': Buffer.from('6'),
+        'x-replay-count': Buffer.from('1'),
+      },
       partition: 1,
       offset: '7',
     })
-    const show: DlqShowResult = {dlq: 'order.created.dlq', broker: 'kafka', source: 'order.created', messages: 3, approximate: false, shown: 1, items: [kafkaItem]}
+    const show: DlqShowResult = {
+      dlq: 'order.created.dlq',
+      broker: 'kafka',
+      source: 'order.created',
+      messages: 3,
+      approximate: false,
+      shown: 1,
+      items: [kafkaItem],
+    }
     const text = renderDlqShow(show)
     expect(text).toContain('order.created.dlq (kafka, from order.created): 3 pending, showing the first 1')
     expect(text).toContain('[1]@7  key o-1')

@@ -2,16 +2,7 @@ import {Flags, Parser} from '@oclif/core'
 import {afterEach, describe, expect, it, type MockInstance, vi} from 'vitest'
 
 import {presentError} from '../../src/base-command.js'
-import {
-  ExitCode,
-  ExternalError,
-  InterruptedError,
-  MmError,
-  PreflightError,
-  ReadinessTimeoutError,
-  UsageError,
-  UserError,
-} from '../../src/lib/errors.js'
+import {ExitCode, ExternalError, InterruptedError, MmError, PreflightError, ReadinessTimeoutError, UsageError, UserError} from '../../src/lib/errors.js'
 
 // eslint-disable-next-line no-control-regex
 const plain = (s: string) => s.replace(/\u001B\[[0-9;]*m/g, '')

@@ -52,7 +52,8 @@ describe('snapshotChunks', () => {
   })
 
   it('yields a small first chunk, then chunks of chunkKeys', async () => {
-    const page = (from: number) => Array.from({length: 100}, (_, i) => [`w${id('t', String(from + i), 'u')}`, '1', `f${id('t', String(from + i), 'u')}`, '0']).flat()
+    const page = (from: number) =>
+      Array.from({length: 100}, (_, i) => [`w${id('t', String(from + i), 'u')}`, '1', `f${id('t', String(from + i), 'u')}`, '0']).flat()
     const chunks = await read([page(0), page(100), page(200), page(300)], 200)
     expect(chunks.map((c) => c.keys)).toEqual([100, 200, 100])
   })

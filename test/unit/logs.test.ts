@@ -77,10 +77,7 @@ describe('readLogs', () => {
   })
 
   it('shows only the lines whose scope is the runner asked for, unprefixed', () => {
-    expect(readLogs(logSources(dataDir, ['topology']), 100)).toEqual([
-      '05:26:04 topology  | topology.applied x=1',
-      '05:26:06 topology  | topology.checked y=2',
-    ])
+    expect(readLogs(logSources(dataDir, ['topology']), 100)).toEqual(['05:26:04 topology  | topology.applied x=1', '05:26:06 topology  | topology.checked y=2'])
     expect(readLogs(logSources(dataDir, ['inventory']), 100)).toEqual(['05:26:09 inventory | inventory.ready'])
   })
 

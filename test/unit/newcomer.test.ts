@@ -43,7 +43,9 @@ describe('mm up [component…] --exclude', () => {
 
   it('rejects unknown names with a usage error listing the valid ones', () => {
     expect(() => resolveSelection({components: ['orders'], excluded: ['bogus']})).toThrow(UsageError)
-    expect(() => resolveSelection({components: ['orders'], excluded: []})).toThrow('unknown component "orders"; valid names: customer, product, order, query, ingest')
+    expect(() => resolveSelection({components: ['orders'], excluded: []})).toThrow(
+      'unknown component "orders"; valid names: customer, product, order, query, ingest',
+    )
   })
 
   it('rejects a selection that leaves nothing to start', () => {
@@ -70,7 +72,20 @@ describe('shell quoting', () => {
 describe('mm env', () => {
   it('gives the MM_* settings and the usual names, masked or not', () => {
     const masked = envVariables(endpoints, 'http://127.0.0.1:8080', maskUrl)
-    expect(Object.keys(masked)).toEqual(['MM_POSTGRES_URL', 'MM_REDIS_URL', 'MM_RABBITMQ_URL', 'MM_RABBITMQ_MANAGEMENT_URL', 'MM_KAFKA_BROKERS', 'MM_MONGODB_URL', 'MM_API_URL', 'DATABASE_URL', 'REDIS_URL', 'AMQP_URL', 'KAFKA_BROKERS', 'MONGODB_URL'])
+    expect(Object.keys(masked)).toEqual([
+      'MM_POSTGRES_URL',
+      'MM_REDIS_URL',
+      'MM_RABBITMQ_URL',
+      'MM_RABBITMQ_MANAGEMENT_URL',
+      'MM_KAFKA_BROKERS',
+      'MM_MONGODB_URL',
+      'MM_API_URL',
+      'DATABASE_URL',
+      'REDIS_URL',
+      'AMQP_URL',
+      'KAFKA_BROKERS',
+      'MONGODB_URL',
+    ])
     expect(masked.DATABASE_URL).toBe('postgres://mm:***@127.0.0.1:5432/mercadomio')
     expect(JSON.stringify(masked)).not.toContain(encodeURIComponent(SECRET))
     const real = envVariables(endpoints, undefined, (u) => u)
@@ -79,7 +94,9 @@ describe('mm env', () => {
   })
 
   it('masked URLs are refused by mm itself, naming --reveal', () => {
-    expect(() => loadConfig({cwd: '/tmp', env: {MM_POSTGRES_URL: 'postgres://mm:***@127.0.0.1:5432/mercadomio'}})).toThrow(/MM_POSTGRES_URL: has a masked password.*mm env --reveal/)
+    expect(() => loadConfig({cwd: '/tmp', env: {MM_POSTGRES_URL: 'postgres://mm:***@127.0.0.1:5432/mercadomio'}})).toThrow(
+      /MM_POSTGRES_URL: has a masked password.*mm env --reveal/,
+    )
     expect(loadConfig({cwd: '/tmp', env: {MM_POSTGRES_URL: endpoints.postgres}}).postgresUrl).toBe(endpoints.postgres)
   })
 })
@@ -88,15 +105,37 @@ describe('mm connect', () => {
   it('psql gets the password through PGPASSWORD, masked unless revealed', () => {
     const masked = clientPlan('postgres', endpoints, [], false)
     expect(masked).toMatchObject({programs: ['psql'], args: ['postgres://mm@127.0.0.1:5432/mercadomio'], env: {PGPASSWORD: '***'}})
-    expect(clientPlan('postgres', endpoints, ['-c', 'select 1'], true)).toMatchObject({args: ['postgres://mm@127.0.0.1:5432/mercadomio', '-c', 'select 1'], env: {PGPASSWORD: SECRET}})
+    expect(clientPlan('postgres', endpoints, ['-c', 'select 1'], true)).toMatchObject({
+      args: ['postgres://mm@127.0.0.1:5432/mercadomio', '-c', 'select 1'],
+      env: {PGPASSWORD: SECRET},
+    })
     expect(masked.install).toContain('postgresql-client')
   })
 
   it('redis-cli, mongosh, kcat and rabbitmqadmin are pointed at the platform', () => {
-    expect(clientPlan('redis', {...endpoints, redis: 'redis://:pw@127.0.0.1:6380/2'}, [], false)).toMatchObject({args: ['-h', '127.0.0.1', '-p', '6380', '-n', '2'], env: {REDISCLI_AUTH: '***'}, install: expect.stringContaining('redis-tools')})
-    expect(clientPlan('mongo', endpoints, [], false)).toMatchObject({programs: ['mongosh'], args: [endpoints.mongo], install: expect.stringContaining('no Debian package')})
+    expect(clientPlan('redis', {...endpoints, redis: 'redis://:pw@127.0.0.1:6380/2'}, [], false)).toMatchObject({
+      args: ['-h', '127.0.0.1', '-p', '6380', '-n', '2'],
+      env: {REDISCLI_AUTH: '***'},
+      install: expect.stringContaining('redis-tools'),
+    })
+    expect(clientPlan('mongo', endpoints, [], false)).toMatchObject({
+      programs: ['mongosh'],
+      args: [endpoints.mongo],
+      install: expect.stringContaining('no Debian package'),
+    })
     expect(clientPlan('kafka', endpoints, [], false)).toMatchObject({programs: ['kcat', 'kafkacat'], args: ['-b', '127.0.0.1:9092', '-L']})
-    expect(clientPlan('rabbitmq', endpoints, [], false).args).toEqual(['--host', '127.0.0.1', '--port', '15672', '--username', 'guest', '--password', '***', 'list', 'queues'])
+    expect(clientPlan('rabbitmq', endpoints, [], false).args).toEqual([
+      '--host',
+      '127.0.0.1',
+      '--port',
+      '15672',
+      '--username',
+      'guest',
+      '--password',
+      '***',
+      'list',
+      'queues',
+    ])
   })
 })
 
@@ -105,7 +144,12 @@ describe('mm wait checks', () => {
     ({
       at: '',
       queues: {
-        rabbitmq: {queues: [{name: 'pulses', ready: over.ready ?? 0, unacked: 0, consumers: 1, inPerSec: 0, outPerSec: 0, dlq: false}, {name: 'pulses.dlq', ready: 3, unacked: 0, consumers: 0, inPerSec: 0, outPerSec: 0, dlq: true}]},
+        rabbitmq: {
+          queues: [
+            {name: 'pulses', ready: over.ready ?? 0, unacked: 0, consumers: 1, inPerSec: 0, outPerSec: 0, dlq: false},
+            {name: 'pulses.dlq', ready: 3, unacked: 0, consumers: 0, inPerSec: 0, outPerSec: 0, dlq: true},
+          ],
+        },
         kafka: {lag: [{group: 'query', topic: 'order.created', lag: over.lag ?? 0, committed: 0, end: 0}], dlqs: []},
       },
       projections: {drift: over.drift ? [{status: 'PAID', write: 2, read: 1}] : [], pendingEvents: over.pendingEvents ?? 0},
@@ -127,6 +171,8 @@ describe('mm wait checks', () => {
   })
 
   it('ready needs a running platform', () => {
-    expect(readyChecks({runtime: 'none', healthy: false, servers: [], supervisor: {running: false}, runners: []})).toEqual([{name: 'platform', ok: false, detail: 'not running (start it with mm up -d)'}])
+    expect(readyChecks({runtime: 'none', healthy: false, servers: [], supervisor: {running: false}, runners: []})).toEqual([
+      {name: 'platform', ok: false, detail: 'not running (start it with mm up -d)'},
+    ])
   })
 })

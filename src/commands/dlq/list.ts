@@ -7,7 +7,7 @@ export default class DlqList extends BaseCommand<typeof DlqList> {
   static override summary = 'Every DLQ on both brokers with its message count and top error classes'
   static override description =
     'Kafka <topic>.dlq topics and RabbitMQ <queue>.dlq queues. Kafka counts what is pending after the last replay or purge; top error classes come from the headers of the first 1000 pending messages. Reading changes nothing. Exit 1 when a broker cannot be reached.'
-  static override examples = ['<%= config.bin %> dlq list', '<%= config.bin %> dlq list --json | jq \'.dlqs[] | select(.messages > 0)\'']
+  static override examples = ['<%= config.bin %> dlq list', "<%= config.bin %> dlq list --json | jq '.dlqs[] | select(.messages > 0)'"]
 
   public async run(): Promise<DlqListResult> {
     const endpoints = await requireEndpoints(this.mm, this.logger)

@@ -20,7 +20,8 @@ const duration = (flag: string, value: string | undefined): number | undefined =
 
 export default class LoadOrders extends BaseCommand<typeof LoadOrders> {
   static override summary = 'Order traffic through the HTTP API: create → reserved → pay → visible as PAID in the read model'
-  static override description = 'Open model: --rate orders start per second whatever the platform does, at most --concurrency at once (the rest are counted as dropped). Latency is measured into an HDR histogram from POST /orders until /q/orders/:id shows PAID. Thresholds set the exit code (5 when broken).'
+  static override description =
+    'Open model: --rate orders start per second whatever the platform does, at most --concurrency at once (the rest are counted as dropped). Latency is measured into an HDR histogram from POST /orders until /q/orders/:id shows PAID. Thresholds set the exit code (5 when broken).'
   static override examples = [
     '<%= config.bin %> load orders --rate 50 --duration 30s',
     "<%= config.bin %> load orders --total 200 --json --threshold 'p99<500ms' --threshold 'errors<1%'",

@@ -10,7 +10,10 @@ import {renderLoadPulses} from '../../ui/text/load.js'
 
 export default class LoadPulses extends BaseCommand<typeof LoadPulses> {
   static override summary = 'Publish usage pulses to RabbitMQ (with confirms) and print the totals they add up to'
-  static override examples = ['<%= config.bin %> load pulses --total 10000', '<%= config.bin %> load pulses --total 5000 --rate 500 --invalid-ratio 0.01 --json']
+  static override examples = [
+    '<%= config.bin %> load pulses --total 10000',
+    '<%= config.bin %> load pulses --total 5000 --rate 500 --invalid-ratio 0.01 --json',
+  ]
   static override flags = {
     total: Flags.integer({env: 'MM_LOAD_TOTAL', default: 1000, min: 1, description: 'pulses to publish'}),
     rate: Flags.integer({env: 'MM_LOAD_RATE', default: 0, min: 0, description: 'pulses per second (0 = as fast as confirms allow)'}),
@@ -39,7 +42,10 @@ export default class LoadPulses extends BaseCommand<typeof LoadPulses> {
         workers: this.flags.workers,
         tenants: this.flags.tenants,
         skus: this.flags.skus,
-        units: this.flags.units.split(',').map((u) => u.trim()).filter(Boolean),
+        units: this.flags.units
+          .split(',')
+          .map((u) => u.trim())
+          .filter(Boolean),
         invalidRatio: Number.isFinite(invalidRatio) ? invalidRatio : -1,
         seed: this.flags.seed,
         onProgress: (p) => progress.update(p.published),

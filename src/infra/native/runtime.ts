@@ -83,10 +83,13 @@ export const createNativeRuntime = (opts: NativeOptions): InfraRuntime & {state:
     mongo: state.servers.mongo?.url ?? '',
   })
 
-  const isRunning = (server: NativeServer, pid: number | undefined): boolean =>
-    isAlive(pid) && (cmdline(pid!)?.includes(server.processMatch) ?? true)
+  const isRunning = (server: NativeServer, pid: number | undefined): boolean => isAlive(pid) && (cmdline(pid!)?.includes(server.processMatch) ?? true)
 
-  const healthy = async (server: NativeServer, state: PlatformState, prober: Prober = defaultProber): Promise<{ok: boolean; version?: string; error?: string}> => {
+  const healthy = async (
+    server: NativeServer,
+    state: PlatformState,
+    prober: Prober = defaultProber,
+  ): Promise<{ok: boolean; version?: string; error?: string}> => {
     try {
       const result = await prober(server.name, probeEndpoints(state), probeTimeoutMs)
       return {ok: true, version: result.version}
@@ -147,14 +150,20 @@ export const createNativeRuntime = (opts: NativeOptions): InfraRuntime & {state:
     for (;;) {
       if (options.signal.aborted) throw new MmError('interrupted', undefined, ExitCode.interrupted, 'interrupted')
       if (spawnError) throw new StartError(server.name, `cannot run ${spec.file}: ${spawnError.message}`, logFile)
-      const boot = server.bootstrap ? await server.bootstrap(ctx).then(() => undefined, (error: unknown) => errorMessage(error)) : undefined
+      const boot = server.bootstrap
+        ? await server.bootstrap(ctx).then(
+            () => undefined,
+            (error: unknown) => errorMessage(error),
+          )
+        : undefined
       const check = boot === undefined ? await healthy(server, state) : {ok: false, error: boot}
       if (check.ok) {
         entry.version = check.version ?? server.version(opts.cacheDir)
         return
       }
       if (!isAlive(entry.pid)) throw new StartError(server.name, `${server.name} exited during start-up`, logFile)
-      if (Date.now() > deadline) throw new StartError(server.name, `${server.name} not ready after ${options.waitTimeoutMs / 1000}s (${check.error})`, logFile, true)
+      if (Date.now() > deadline)
+        throw new StartError(server.name, `${server.name} not ready after ${options.waitTimeoutMs / 1000}s (${check.error})`, logFile, true)
       await sleep(250, options.signal)
     }
   }
@@ -186,7 +195,12 @@ export const createNativeRuntime = (opts: NativeOptions): InfraRuntime & {state:
       }
       if (toStart.length === 0) return {endpoints: endpointsOf(state)!, started: []}
 
-      const missing = toStart.flatMap((s) => s.requirements(opts.cacheDir).filter((r) => !r.ok).map((r) => `${s.name}: ${r.what} is missing`))
+      const missing = toStart.flatMap((s) =>
+        s
+          .requirements(opts.cacheDir)
+          .filter((r) => !r.ok)
+          .map((r) => `${s.name}: ${r.what} is missing`),
+      )
       if (missing.length > 0) {
         throw new PreflightError(`native mode cannot start:\n${indent([...new Set(missing)].join('\n'))}`, 'run: mm infra install')
       }
@@ -316,4 +330,3 @@ const startFailure = (errors: unknown[]): Error => {
   if (errors.length === 1 || !(first instanceof MmError)) return first as Error
   return new MmError(errors.map(errorMessage).join('\n'), first.hint, first.exitCode, first.code)
 }
-

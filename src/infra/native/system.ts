@@ -4,8 +4,7 @@ import {join} from 'node:path'
 
 import type {OsUser} from './server.js'
 
-export const findBinDir = (dirs: string[], binary: string): string | undefined =>
-  dirs.find((dir) => existsSync(join(dir, binary)))
+export const findBinDir = (dirs: string[], binary: string): string | undefined => dirs.find((dir) => existsSync(join(dir, binary)))
 
 /** Absolute path of an executable on PATH, or undefined. */
 export const which = (binary: string): string | undefined => {

@@ -22,7 +22,12 @@ export const applyTopology = async (endpoints: Endpoints, topology: Topology, lo
     applyRabbit(endpoints.rabbitmq, topology),
     applyMongo(endpoints.mongo, topology),
   ])
-  logger.info('topology.applied', {migrations: migrationsApplied.length, topics: kafkaTopicsCreated.length, queues: rabbitQueuesDeclared.length, indexes: mongoIndexes.length})
+  logger.info('topology.applied', {
+    migrations: migrationsApplied.length,
+    topics: kafkaTopicsCreated.length,
+    queues: rabbitQueuesDeclared.length,
+    indexes: mongoIndexes.length,
+  })
   return {kafkaTopicsCreated, rabbitQueuesDeclared, migrationsApplied, mongoIndexes}
 }
 
@@ -50,7 +55,9 @@ export const applyMigrations = async (url: string, components: string[], logger:
       try {
         await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`mm.migrations.${component}`])
         await client.query(`CREATE SCHEMA IF NOT EXISTS "${component}"`)
-        await client.query(`CREATE TABLE IF NOT EXISTS "${component}".schema_migrations (version text PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())`)
+        await client.query(
+          `CREATE TABLE IF NOT EXISTS "${component}".schema_migrations (version text PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())`,
+        )
         for (const ddl of [...outboxTables(component), ...processedEventsTables(component)]) await client.query(ddl)
         const {rows} = await client.query<{version: string}>(`SELECT version FROM "${component}".schema_migrations`)
         const done = new Set(rows.map((r) => r.version))

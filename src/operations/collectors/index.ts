@@ -56,7 +56,14 @@ export const createCollector = (endpoints: Endpoints, logger: Logger, ns: Namesp
   const getAdmin = (): Promise<Admin> =>
     (admin ??= (async () => {
       const {Kafka, logLevel} = await import('kafkajs')
-      const a = new Kafka({clientId: 'mm-collect', brokers: endpoints.kafka, logLevel: logLevel.NOTHING, connectionTimeout: 2000, requestTimeout: 3000, retry: {retries: 0}}).admin()
+      const a = new Kafka({
+        clientId: 'mm-collect',
+        brokers: endpoints.kafka,
+        logLevel: logLevel.NOTHING,
+        connectionTimeout: 2000,
+        requestTimeout: 3000,
+        retry: {retries: 0},
+      }).admin()
       await a.connect()
       return a
     })())
@@ -82,7 +89,11 @@ export const createCollector = (endpoints: Endpoints, logger: Logger, ns: Namesp
       }
       case 'kafka': {
         try {
-          const cluster = await within(timeoutMs, 'kafka', getAdmin().then((a) => a.describeCluster()))
+          const cluster = await within(
+            timeoutMs,
+            'kafka',
+            getAdmin().then((a) => a.describeCluster()),
+          )
           if (cluster.brokers.length === 0) throw new Error('kafka: no broker in the cluster')
           return {}
         } catch (error) {

@@ -31,7 +31,12 @@ export const collectProjections = async (db: Db, pool: pg.Pool): Promise<Project
       projectionStats(db),
       pool.query<{status: string; n: number}>('SELECT status, count(*)::int AS n FROM "order".orders GROUP BY status'),
       pool.query<{at: Date | null}>('SELECT max(updated_at) AS at FROM "order".orders'),
-      db.collection('orders_view').find({}, {projection: {updated_at: 1}}).sort({updated_at: -1}).limit(1).toArray(),
+      db
+        .collection('orders_view')
+        .find({}, {projection: {updated_at: 1}})
+        .sort({updated_at: -1})
+        .limit(1)
+        .toArray(),
       lastRuns(db),
     ])
     const writeByStatus: Record<string, number> = Object.fromEntries(Object.keys(read.ordersByStatus).map((s) => [s, 0]))

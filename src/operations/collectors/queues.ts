@@ -50,9 +50,19 @@ const round = (n: number | undefined) => Math.round((n ?? 0) * 10) / 10
 export const collectRabbitQueues = async (endpoints: Endpoints, ns: Namespace = rootNamespace): Promise<QueuesSnapshot['rabbitmq']> => {
   const wanted = new Set(TOPOLOGY.rabbitQueues.flatMap((q) => [ns(q.name), ns(q.name) + DLQ_SUFFIX]))
   try {
-    const res = await managementFetch(endpoints.rabbitmqManagement, '/api/queues/%2F?columns=name,messages_ready,messages_unacknowledged,consumers,message_stats', {signal: AbortSignal.timeout(3000)})
+    const res = await managementFetch(
+      endpoints.rabbitmqManagement,
+      '/api/queues/%2F?columns=name,messages_ready,messages_unacknowledged,consumers,message_stats',
+      {signal: AbortSignal.timeout(3000)},
+    )
     if (!res.ok) return {queues: [], error: `management API answered ${res.status}`}
-    const body = (await res.json()) as {name: string; messages_ready?: number; messages_unacknowledged?: number; consumers?: number; message_stats?: {publish_details?: {rate: number}; deliver_get_details?: {rate: number}; ack_details?: {rate: number}}}[]
+    const body = (await res.json()) as {
+      name: string
+      messages_ready?: number
+      messages_unacknowledged?: number
+      consumers?: number
+      message_stats?: {publish_details?: {rate: number}; deliver_get_details?: {rate: number}; ack_details?: {rate: number}}
+    }[]
     return {
       queues: body
         .filter((q) => wanted.has(q.name))

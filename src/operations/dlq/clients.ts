@@ -20,7 +20,9 @@ export interface KafkaConn {
 }
 
 const unreachable = (what: string, where: string, error: unknown): Error =>
-  error instanceof MmError ? error : new UserError(`cannot reach ${what} at ${where}: ${errorMessage(error)}`, 'is the platform up? check mm status, start it with mm up')
+  error instanceof MmError
+    ? error
+    : new UserError(`cannot reach ${what} at ${where}: ${errorMessage(error)}`, 'is the platform up? check mm status, start it with mm up')
 
 /** A Kafka client and a connected admin for the work, closed afterwards. */
 export const withKafka = async <T>(deps: DlqDeps, work: (k: KafkaConn) => Promise<T>): Promise<T> => {
@@ -58,6 +60,10 @@ export const entryFor = (deps: DlqDeps, name: string): DlqEntry => resolveDlq(na
 /** The servers of the running platform (or of MM_* URLs); a clear error when there is none. */
 export const requireEndpoints = async (config: Config, logger: Logger): Promise<Endpoints> => {
   const endpoints = await resolveEndpoints(config, logger)
-  if (!endpoints) throw new UserError('the platform is not running, so there are no DLQs to reach', 'start it with mm up (or point MM_KAFKA_BROKERS and MM_RABBITMQ_URL at running brokers)')
+  if (!endpoints)
+    throw new UserError(
+      'the platform is not running, so there are no DLQs to reach',
+      'start it with mm up (or point MM_KAFKA_BROKERS and MM_RABBITMQ_URL at running brokers)',
+    )
   return endpoints
 }

@@ -25,7 +25,15 @@ export const describeKafka = (entry: DlqEntry, partition: number, m: KafkaMessag
  * Reads up to `perPartition` pending messages of each partition without committing anything.
  * `complete` says whether every pending message was read (then counts are exact).
  */
-export const peekKafka = async (opts: {kafka: Kafka; admin: Admin; ns: Namespace; logger: Logger; ranges: KafkaRange[]; perPartition: number; signal?: AbortSignal}): Promise<{byTopic: Map<string, {partition: number; message: KafkaMessage}[]>; complete: Set<string>}> => {
+export const peekKafka = async (opts: {
+  kafka: Kafka
+  admin: Admin
+  ns: Namespace
+  logger: Logger
+  ranges: KafkaRange[]
+  perPartition: number
+  signal?: AbortSignal
+}): Promise<{byTopic: Map<string, {partition: number; message: KafkaMessage}[]>; complete: Set<string>}> => {
   const byTopic = new Map<string, {partition: number; message: KafkaMessage}[]>()
   const taken = new Map<string, number>()
   const reached = new Set<string>()
@@ -49,7 +57,9 @@ export const peekKafka = async (opts: {kafka: Kafka; admin: Admin; ns: Namespace
     const n = taken.get(k) ?? 0
     if (r.start >= r.end || (n < opts.perPartition && !opts.signal?.aborted)) reached.add(k)
   }
-  const complete = new Set(opts.ranges.map((r) => r.topic).filter((t) => opts.ranges.filter((r) => r.topic === t).every((r) => reached.has(key(r.topic, r.partition)))))
+  const complete = new Set(
+    opts.ranges.map((r) => r.topic).filter((t) => opts.ranges.filter((r) => r.topic === t).every((r) => reached.has(key(r.topic, r.partition)))),
+  )
   return {byTopic, complete}
 }
 
@@ -84,4 +94,9 @@ export const summarizeKafka = async (
 
 /** Across partitions Kafka has no order; show the oldest dead letters first (then partition, offset). */
 export const oldestFirst = (messages: DlqMessage[]): DlqMessage[] =>
-  [...messages].sort((a, b) => (a.timestamp ?? '').localeCompare(b.timestamp ?? '') || (a.partition ?? 0) - (b.partition ?? 0) || Number(BigInt(a.offset ?? '0') - BigInt(b.offset ?? '0')))
+  [...messages].sort(
+    (a, b) =>
+      (a.timestamp ?? '').localeCompare(b.timestamp ?? '') ||
+      (a.partition ?? 0) - (b.partition ?? 0) ||
+      Number(BigInt(a.offset ?? '0') - BigInt(b.offset ?? '0')),
+  )

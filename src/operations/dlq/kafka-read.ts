@@ -42,7 +42,8 @@ export interface KafkaRange {
 export const kafkaRanges = async (admin: Admin, entry: DlqEntry, group: string, knownTopics?: readonly string[]): Promise<KafkaRange[]> => {
   // Asking for offsets of a missing topic retries for many seconds before failing: check first
   // (callers that check many DLQs at once list the topics once and pass them).
-  if (!(knownTopics ?? (await admin.listTopics())).includes(entry.name)) throw new UserError(`Kafka topic "${entry.name}" does not exist`, 'mm up applies the topology (every topic and its .dlq twin)')
+  if (!(knownTopics ?? (await admin.listTopics())).includes(entry.name))
+    throw new UserError(`Kafka topic "${entry.name}" does not exist`, 'mm up applies the topology (every topic and its .dlq twin)')
   const [offsets, committed] = await Promise.all([admin.fetchTopicOffsets(entry.name), admin.fetchOffsets({groupId: group, topics: [entry.name]})])
   const done = new Map((committed[0]?.partitions ?? []).map((p) => [p.partition, BigInt(p.offset)]))
   return offsets
@@ -120,7 +121,10 @@ export const readRanges = async (opts: {
   }
   opts.signal?.addEventListener('abort', onAbort, {once: true})
   const stall = setInterval(() => {
-    if (!busy && Date.now() - lastProgress > (opts.stallMs ?? 30_000)) finish(new Error(`reading ${[...new Set(opts.ranges.map((r) => r.topic))].join(', ')} made no progress for ${Math.round((opts.stallMs ?? 30_000) / 1000)}s`))
+    if (!busy && Date.now() - lastProgress > (opts.stallMs ?? 30_000))
+      finish(
+        new Error(`reading ${[...new Set(opts.ranges.map((r) => r.topic))].join(', ')} made no progress for ${Math.round((opts.stallMs ?? 30_000) / 1000)}s`),
+      )
   }, 250)
   try {
     await consumer.connect()
@@ -141,7 +145,13 @@ export const readRanges = async (opts: {
           const messages = batch.messages.filter((m) => BigInt(m.offset) >= s.position && BigInt(m.offset) < s.range.end)
           const last = BigInt(batch.lastOffset()) + 1n
           const next = last > s.range.end ? s.range.end : last
-          const verdict = await opts.onBatch({topic: batch.topic, partition: batch.partition, messages, next, heartbeat: async () => ((lastProgress = Date.now()), await heartbeat())})
+          const verdict = await opts.onBatch({
+            topic: batch.topic,
+            partition: batch.partition,
+            messages,
+            next,
+            heartbeat: async () => ((lastProgress = Date.now()), await heartbeat()),
+          })
           advance(k, verdict.position, verdict.partitionDone)
           if (verdict.stop || opts.signal?.aborted) finish()
         } catch (error) {

@@ -33,7 +33,13 @@ const wrap = (entry: DlqEntry, error: unknown): Error =>
  * offsets read right after are stable.
  */
 const openTransactional = async (ctx: KafkaCtx): Promise<{producer: Producer; first: Transaction}> => {
-  const producer = ctx.kafka.producer({transactionalId: transactionalIdOf(ctx.entry, ctx.ns), idempotent: true, maxInFlightRequests: 1, transactionTimeout: 60_000, retry: {retries: 6}})
+  const producer = ctx.kafka.producer({
+    transactionalId: transactionalIdOf(ctx.entry, ctx.ns),
+    idempotent: true,
+    maxInFlightRequests: 1,
+    transactionTimeout: 60_000,
+    retry: {retries: 6},
+  })
   await producer.connect()
   try {
     return {producer, first: await producer.transaction()}
@@ -75,7 +81,11 @@ export const replayKafka = async (ctx: KafkaCtx, ends: Map<number, bigint>, opts
       const exists = (await ctx.admin.listTopics()).includes(topic)
       const meta = exists ? await ctx.admin.fetchTopicMetadata({topics: [topic]}) : undefined
       const n = meta?.topics[0]?.partitions.length
-      if (!n) throw new UserError(`x-original-topic "${topic}" of a message in ${ctx.entry.name} does not exist`, 'create the topic (mm up applies the topology), or purge that message')
+      if (!n)
+        throw new UserError(
+          `x-original-topic "${topic}" of a message in ${ctx.entry.name} does not exist`,
+          'create the topic (mm up applies the topology), or purge that message',
+        )
       partitionsOf.set(topic, n)
     }
     return partitionsOf.get(topic)!
@@ -99,7 +109,10 @@ export const replayKafka = async (ctx: KafkaCtx, ends: Map<number, bigint>, opts
           let written: RecordMetadata[] = []
           try {
             if (chunk.length > 0) written = await txn.sendBatch({acks: -1, topicMessages: byTopic(chunk)})
-            await txn.sendOffsets({consumerGroupId: group, topics: [{topic: ctx.entry.name, partitions: [{partition: b.partition, offset: position.toString()}]}]})
+            await txn.sendOffsets({
+              consumerGroupId: group,
+              topics: [{topic: ctx.entry.name, partitions: [{partition: b.partition, offset: position.toString()}]}],
+            })
             await txn.commit()
           } catch (error) {
             await txn.abort().catch(() => {})
@@ -134,7 +147,10 @@ export const replayKafka = async (ctx: KafkaCtx, ends: Map<number, bigint>, opts
             chunk.push({topic: ctx.entry.name, message: same(m, b.partition)})
             pending.skipped++
           } else {
-            const original = kafkaOriginal({'x-original-topic': headerText(m.headers?.['x-original-topic']), 'x-original-partition': headerText(m.headers?.['x-original-partition'])}, ctx.entry.source)
+            const original = kafkaOriginal(
+              {'x-original-topic': headerText(m.headers?.['x-original-topic']), 'x-original-partition': headerText(m.headers?.['x-original-partition'])},
+              ctx.entry.source,
+            )
             const partitions = await destinationPartitions(original.topic)
             const partition = original.partition !== undefined && original.partition >= 0 && original.partition < partitions ? original.partition : undefined
             chunk.push({topic: original.topic, message: {...same(m, partition), headers: withReplayCount(m.headers, String(count + 1)) as Message['headers']}})
@@ -159,7 +175,12 @@ export const replayKafka = async (ctx: KafkaCtx, ends: Map<number, bigint>, opts
 }
 
 /** Key, value and headers exactly as they are (Buffers in, Buffers out). */
-const same = (m: KafkaMessage, partition: number | undefined): Message => ({key: m.key, value: m.value, headers: m.headers as Message['headers'], ...(partition === undefined ? {} : {partition})})
+const same = (m: KafkaMessage, partition: number | undefined): Message => ({
+  key: m.key,
+  value: m.value,
+  headers: m.headers as Message['headers'],
+  ...(partition === undefined ? {} : {partition}),
+})
 
 const byTopic = (chunk: {topic: string; message: Message}[]) => {
   const map = new Map<string, Message[]>()

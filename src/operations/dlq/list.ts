@@ -26,7 +26,16 @@ export const listDlqs = async (deps: DlqDeps & {scanLimit?: number}): Promise<Dl
 }
 
 const failed = (entries: DlqEntry[], error: unknown): DlqSummary[] =>
-  entries.map((e) => ({name: e.name, broker: e.broker, source: e.source, messages: 0, approximate: false, topErrors: [], scanned: 0, error: errorMessage(error)}))
+  entries.map((e) => ({
+    name: e.name,
+    broker: e.broker,
+    source: e.source,
+    messages: 0,
+    approximate: false,
+    topErrors: [],
+    scanned: 0,
+    error: errorMessage(error),
+  }))
 
 const listKafka = (deps: DlqDeps, entries: DlqEntry[], scanLimit: number): Promise<DlqSummary[]> =>
   withKafka(deps, async (k) => {
@@ -45,7 +54,15 @@ const listKafka = (deps: DlqDeps, entries: DlqEntry[], scanLimit: number): Promi
     return looked.map((l) => {
       const s = summaries.get(l.entry.name)
       if (!s) return failed([l.entry], 'error' in l ? l.error : 'not read')[0]!
-      return {name: l.entry.name, broker: 'kafka' as const, source: l.entry.source, messages: s.messages, approximate: s.approximate, topErrors: topErrorClasses(s.scanned.map((m) => m.error)), scanned: s.scanned.length}
+      return {
+        name: l.entry.name,
+        broker: 'kafka' as const,
+        source: l.entry.source,
+        messages: s.messages,
+        approximate: s.approximate,
+        topErrors: topErrorClasses(s.scanned.map((m) => m.error)),
+        scanned: s.scanned.length,
+      }
     })
   })
 
@@ -56,7 +73,15 @@ const listRabbit = (deps: DlqDeps, entries: DlqEntry[], scanLimit: number): Prom
       try {
         const messages = await rabbitCount(conn, entry.name)
         const scanned = messages > 0 ? await peekRabbit(conn, entry, Math.min(messages, scanLimit)) : []
-        out.push({name: entry.name, broker: 'rabbitmq', source: entry.source, messages, approximate: false, topErrors: topErrorClasses(scanned.map((m) => m.error)), scanned: scanned.length})
+        out.push({
+          name: entry.name,
+          broker: 'rabbitmq',
+          source: entry.source,
+          messages,
+          approximate: false,
+          topErrors: topErrorClasses(scanned.map((m) => m.error)),
+          scanned: scanned.length,
+        })
       } catch (error) {
         out.push(...failed([entry], error))
       }

@@ -59,11 +59,17 @@ export const headerText = (value: unknown): string => {
   if (typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint') return String(value)
   if (value instanceof Date) return value.toISOString()
   if (Array.isArray(value) && value.every((v) => Buffer.isBuffer(v) || typeof v === 'string')) return value.map(headerText).join(',')
-  return JSON.stringify(value, (_k, v: unknown) => (v && typeof v === 'object' && (v as {type?: string}).type === 'Buffer' ? headerText(Buffer.from((v as {data: number[]}).data)) : v))
+  return JSON.stringify(value, (_k, v: unknown) =>
+    v && typeof v === 'object' && (v as {type?: string}).type === 'Buffer' ? headerText(Buffer.from((v as {data: number[]}).data)) : v,
+  )
 }
 
 export const headersText = (headers: Record<string, unknown> | undefined): Record<string, string> =>
-  Object.fromEntries(Object.entries(headers ?? {}).filter(([, v]) => v !== undefined).map(([k, v]) => [k, headerText(v)]))
+  Object.fromEntries(
+    Object.entries(headers ?? {})
+      .filter(([, v]) => v !== undefined)
+      .map(([k, v]) => [k, headerText(v)]),
+  )
 
 /** The replay count a message carries; absent or unreadable means 0. */
 export const replayCountOf = (value: unknown): number => {

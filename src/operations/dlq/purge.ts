@@ -20,7 +20,15 @@ export interface PurgeDlqOptions extends DlqDeps {
 export const purgeDlq = async (opts: PurgeDlqOptions): Promise<PurgeResult> => {
   const entry = entryFor(opts, opts.dlq)
   const base = {dlq: entry.name, broker: entry.broker, dryRun: Boolean(opts.dryRun), declined: false}
-  const plan = (count: number, approximate: boolean): DlqPlan => ({action: 'purge', dlq: entry.name, broker: entry.broker, source: entry.source, snapshot: count, approximate, count})
+  const plan = (count: number, approximate: boolean): DlqPlan => ({
+    action: 'purge',
+    dlq: entry.name,
+    broker: entry.broker,
+    source: entry.source,
+    snapshot: count,
+    approximate,
+    count,
+  })
 
   if (entry.broker === 'kafka') {
     return withKafka(opts, async (k) => {
@@ -31,7 +39,8 @@ export const purgeDlq = async (opts: PurgeDlqOptions): Promise<PurgeResult> => {
       if (opts.confirm && !(await opts.confirm(plan(s.messages, s.approximate)))) return {...base, declined: true, purged: 0, approximate: s.approximate}
       const moved = await purgeKafka({...k, entry}, new Map(ranges.map((r) => [r.partition, r.end])))
       // Same starts as the counted snapshot: the exact count holds; else (a replay ran meanwhile) offsets tell.
-      const unchanged = moved.every((m) => ranges.find((r) => r.partition === m.partition)?.start === m.start) && moved.length === ranges.filter((r) => r.end > r.start).length
+      const unchanged =
+        moved.every((m) => ranges.find((r) => r.partition === m.partition)?.start === m.start) && moved.length === ranges.filter((r) => r.end > r.start).length
       return {...base, purged: unchanged ? s.messages : offsetsPending(moved), approximate: unchanged ? s.approximate : true}
     })
   }

@@ -41,7 +41,10 @@ export const describeRabbit = (entry: DlqEntry, index: number, msg: amqp.GetMess
     key: msg.properties.messageId === undefined || msg.properties.messageId === null ? null : String(msg.properties.messageId),
     body: msg.content,
     rawHeaders: msg.properties.headers as Record<string, unknown> | undefined,
-    timestamp: typeof msg.properties.timestamp === 'number' ? new Date(msg.properties.timestamp * (msg.properties.timestamp < 1e12 ? 1000 : 1)).toISOString() : undefined,
+    timestamp:
+      typeof msg.properties.timestamp === 'number'
+        ? new Date(msg.properties.timestamp * (msg.properties.timestamp < 1e12 ? 1000 : 1)).toISOString()
+        : undefined,
   })
 
 /**
@@ -151,4 +154,5 @@ export const replayRabbit = (conn: amqp.ChannelModel, entry: DlqEntry, snapshot:
   })
 
 /** Deletes every ready message of the DLQ; returns how many. */
-export const purgeRabbit = (conn: amqp.ChannelModel, entry: DlqEntry): Promise<number> => channel(conn, async (ch) => (await ch.purgeQueue(entry.name)).messageCount)
+export const purgeRabbit = (conn: amqp.ChannelModel, entry: DlqEntry): Promise<number> =>
+  channel(conn, async (ch) => (await ch.purgeQueue(entry.name)).messageCount)

@@ -38,7 +38,15 @@ export const replayDlq = async (opts: ReplayDlqOptions): Promise<ReplayResult> =
     ...extra,
     durationMs: Date.now() - started,
   })
-  const plan = (snapshot: number): DlqPlan => ({action: 'replay', dlq: entry.name, broker: entry.broker, source: entry.source, snapshot, approximate: false, count: Math.min(snapshot, limit)})
+  const plan = (snapshot: number): DlqPlan => ({
+    action: 'replay',
+    dlq: entry.name,
+    broker: entry.broker,
+    source: entry.source,
+    snapshot,
+    approximate: false,
+    count: Math.min(snapshot, limit),
+  })
 
   if (entry.broker === 'kafka') {
     return withKafka(opts, async (k) => {

@@ -56,19 +56,31 @@ const virtualOrder = async (o: LoadOrdersOptions, watch: FeedWatch, customerId: 
   const id = created.body.id as string
   // Each wait looks at the order only when the runner that moves it says it handled the order
   // (or after a second without word): no polls while it is certainly still PENDING or unpaid.
-  const reserved = await pollUntil(o, watch, id, (e) => e.runner === 'order' && e.type.startsWith('stock.'), async () => {
-    const r = await o.api.request('GET', `/orders/${id}`)
-    return r.status === 200 && r.body.status !== 'PENDING' ? (r.body.status as string) : undefined
-  })
+  const reserved = await pollUntil(
+    o,
+    watch,
+    id,
+    (e) => e.runner === 'order' && e.type.startsWith('stock.'),
+    async () => {
+      const r = await o.api.request('GET', `/orders/${id}`)
+      return r.status === 200 && r.body.status !== 'PENDING' ? (r.body.status as string) : undefined
+    },
+  )
   if (reserved === undefined) return {ok: false, kind: 'reserve_timeout'}
   if (reserved !== 'RESERVED') return {ok: false, kind: `order_${reserved.toLowerCase()}`}
   const paid = await o.api.request('POST', `/orders/${id}/pay`)
   if (paid.status !== 200) return {ok: false, kind: `pay_${paid.status}`}
   const paidAt = performance.now()
-  const visible = await pollUntil(o, watch, id, (e) => e.runner === 'query' && e.type === 'order.paid', async () => {
-    const r = await o.api.request('GET', `/q/orders/${id}`)
-    return r.status === 200 && r.body.status === 'PAID' ? true : undefined
-  })
+  const visible = await pollUntil(
+    o,
+    watch,
+    id,
+    (e) => e.runner === 'query' && e.type === 'order.paid',
+    async () => {
+      const r = await o.api.request('GET', `/q/orders/${id}`)
+      return r.status === 200 && r.body.status === 'PAID' ? true : undefined
+    },
+  )
   if (!visible) return {ok: false, kind: 'read_model_timeout'}
   const now = performance.now()
   return {ok: true, ms: now - t0, lagMs: now - paidAt}
@@ -78,7 +90,13 @@ const virtualOrder = async (o: LoadOrdersOptions, watch: FeedWatch, customerId: 
  * Confirms through the API once the feed reports the step (`match`), and every second regardless.
  * Without a feed it polls: first at once, then every second.
  */
-const pollUntil = async <T>(o: LoadOrdersOptions, watch: FeedWatch, id: string, match: (e: FeedEntry) => boolean, check: () => Promise<T | undefined>): Promise<T | undefined> => {
+const pollUntil = async <T>(
+  o: LoadOrdersOptions,
+  watch: FeedWatch,
+  id: string,
+  match: (e: FeedEntry) => boolean,
+  check: () => Promise<T | undefined>,
+): Promise<T | undefined> => {
   const deadline = Date.now() + o.stepTimeoutMs
   for (let round = 0; Date.now() < deadline && !o.signal.aborted; round++) {
     const nudged = watch.nudge(id, 1000, o.signal, match)
@@ -158,17 +176,40 @@ export const loadOrders = async (o: LoadOrdersOptions): Promise<LoadOrdersResult
   readModelLagMs.max = lagHistogram.maxValue
   const throughputPerSec = completed / Math.max(durationMs / 1000, 0.001)
   const actualOf = (metric: string): number =>
-    metric === 'errors' ? (errorCount / attempted) * 100 : metric === 'rate' ? throughputPerSec : metric === 'max' ? histogram.maxValue : metric === 'mean' ? histogram.mean : histogram.getValueAtPercentile(Number(metric.slice(1)))
+    metric === 'errors'
+      ? (errorCount / attempted) * 100
+      : metric === 'rate'
+        ? throughputPerSec
+        : metric === 'max'
+          ? histogram.maxValue
+          : metric === 'mean'
+            ? histogram.mean
+            : histogram.getValueAtPercentile(Number(metric.slice(1)))
   const thresholds = o.thresholds.map((t) => {
     const actual = actualOf(t.metric)
     return {expr: t.expr, ok: holds(t, actual), actual: Math.round(actual * 100) / 100}
   })
   const warnings: string[] = []
-  if (dropped > 0) warnings.push(`${dropped} orders were not started because --concurrency ${o.concurrency} was reached: the platform is slower than the asked rate`)
+  if (dropped > 0)
+    warnings.push(`${dropped} orders were not started because --concurrency ${o.concurrency} was reached: the platform is slower than the asked rate`)
   if (o.rate > 0 && maxBehind > 1000) warnings.push(`the generator fell up to ${(maxBehind / 1000).toFixed(1)}s behind the asked rate of ${o.rate}/s`)
   const measured = histogram.totalCount
   histogram.destroy()
   lagHistogram.destroy()
   if (dropped > 0) errors.dropped = dropped
-  return {requested, completed, measured, dropped, errors, errorRate: Math.round((errorCount / attempted) * 10_000) / 100, durationMs, throughputPerSec: Math.round(throughputPerSec * 100) / 100, latencyMs, readModelLagMs, completedPerSecond: perSecond, thresholds, warnings}
+  return {
+    requested,
+    completed,
+    measured,
+    dropped,
+    errors,
+    errorRate: Math.round((errorCount / attempted) * 10_000) / 100,
+    durationMs,
+    throughputPerSec: Math.round(throughputPerSec * 100) / 100,
+    latencyMs,
+    readModelLagMs,
+    completedPerSecond: perSecond,
+    thresholds,
+    warnings,
+  }
 }

@@ -95,7 +95,11 @@ export const loadPulses = async (o: LoadPulsesOptions): Promise<LoadPulsesResult
               return (conn = c)
             } catch (error) {
               if (!everConnected) throw error // never connected: the platform is not there
-              if (Date.now() > deadline || o.signal.aborted) throw new MmError(`RabbitMQ unreachable for ${RECONNECT_FOR_MS / 1000}s after ${published} confirmed pulses: ${(error as Error).message}`, 'check mm status; the totals of the confirmed pulses were not printed')
+              if (Date.now() > deadline || o.signal.aborted)
+                throw new MmError(
+                  `RabbitMQ unreachable for ${RECONNECT_FOR_MS / 1000}s after ${published} confirmed pulses: ${(error as Error).message}`,
+                  'check mm status; the totals of the confirmed pulses were not printed',
+                )
               await new Promise((resolve) => setTimeout(resolve, delay))
             }
           }
@@ -133,7 +137,8 @@ export const loadPulses = async (o: LoadPulsesOptions): Promise<LoadPulsesResult
         c.on('error', () => {})
         return (ch = c)
       }
-      const send = (c: amqp.ConfirmChannel, m: Pending) => c.sendToQueue(queue, m.body, {messageId: m.messageId, contentType: 'application/json', persistent: true})
+      const send = (c: amqp.ConfirmChannel, m: Pending) =>
+        c.sendToQueue(queue, m.body, {messageId: m.messageId, contentType: 'application/json', persistent: true})
       const confirm = async (batch: Pending[]) => {
         for (let attempt = 0; ; attempt++) {
           try {
@@ -195,7 +200,10 @@ export const loadPulses = async (o: LoadPulsesOptions): Promise<LoadPulsesResult
   const durationMs = Date.now() - started
   const ratePerSec = published / Math.max(durationMs / 1000, 0.001)
   const warnings: string[] = []
-  if (o.rate > 0 && maxBehind > 1000) warnings.push(`the generator fell up to ${(maxBehind / 1000).toFixed(1)}s behind the asked rate of ${o.rate}/s; achieved ${ratePerSec.toFixed(0)}/s (raise --workers)`)
+  if (o.rate > 0 && maxBehind > 1000)
+    warnings.push(
+      `the generator fell up to ${(maxBehind / 1000).toFixed(1)}s behind the asked rate of ${o.rate}/s; achieved ${ratePerSec.toFixed(0)}/s (raise --workers)`,
+    )
   return {
     published,
     valid: published - invalid,

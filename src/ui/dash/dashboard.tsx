@@ -32,7 +32,12 @@ const rates = (prev: {at: number; status: PlatformStatus} | undefined, cur: Plat
   if (!prev) return {}
   const dt = (at - prev.at) / 1000
   if (dt <= 0) return {}
-  return Object.fromEntries(cur.runners.map((r) => [r.name, Math.max(0, (r.counters.httpRequests - (prev.status.runners.find((p) => p.name === r.name)?.counters.httpRequests ?? r.counters.httpRequests)) / dt)]))
+  return Object.fromEntries(
+    cur.runners.map((r) => [
+      r.name,
+      Math.max(0, (r.counters.httpRequests - (prev.status.runners.find((p) => p.name === r.name)?.counters.httpRequests ?? r.counters.httpRequests)) / dt),
+    ]),
+  )
 }
 
 /** `mm dash`: every part of the event path in one screen (PLATFORM.md §6). */
@@ -85,10 +90,12 @@ export const Dashboard = ({source, intervalMs, interactive, onQuit}: {source: Da
   const run = (what: string, work: () => Promise<string | Outcome>) => {
     setMode({kind: 'busy', what})
     setProgress(undefined)
-    work().then(
-      (r) => setMessage(typeof r === 'string' ? {text: r, error: false} : {text: r.text, error: !r.ok}),
-      (error: Error) => setMessage({text: `${what} failed: ${error.message}`, error: true}),
-    ).finally(() => setMode({kind: 'normal'}))
+    work()
+      .then(
+        (r) => setMessage(typeof r === 'string' ? {text: r, error: false} : {text: r.text, error: !r.ok}),
+        (error: Error) => setMessage({text: `${what} failed: ${error.message}`, error: true}),
+      )
+      .finally(() => setMode({kind: 'normal'}))
   }
   // Progress of a verify or rebuild, at most a few redraws a second.
   const lastProgress = useRef(0)
@@ -143,14 +150,16 @@ export const Dashboard = ({source, intervalMs, interactive, onQuit}: {source: Da
   const half = '50%'
   const status = poll.value
   // Panels fed by the platform snapshot say why it is missing instead of "waiting…".
-  const unavailable = status && !status.platform ? (status.runtime === 'none' ? 'platform not running (start it with mm up -d)' : 'no server answering') : undefined
+  const unavailable =
+    status && !status.platform ? (status.runtime === 'none' ? 'platform not running (start it with mm up -d)' : 'no server answering') : undefined
   const feedRows = Math.max(3, size.rows - 34)
   return (
     <Box flexDirection="column" width={size.columns}>
       <Box justifyContent="space-between">
         <Text bold>mm dash</Text>
         <Text dimColor>
-          {poll.at ? `updated ${new Date(poll.at).toISOString().slice(11, 19)} (${poll.tookMs}ms)` : 'connecting…'} · every {intervalMs / 1000}s · ? help · q quit
+          {poll.at ? `updated ${new Date(poll.at).toISOString().slice(11, 19)} (${poll.tookMs}ms)` : 'connecting…'} · every {intervalMs / 1000}s · ? help · q
+          quit
         </Text>
       </Box>
       {poll.error && <Text color="red">✗ {poll.error} (still trying)</Text>}
@@ -163,7 +172,13 @@ export const Dashboard = ({source, intervalMs, interactive, onQuit}: {source: Da
             <QueuesPanel snapshot={status?.platform} focused={focus === 'queues'} selectedDlq={selected} width={half} unavailable={unavailable} />
           </Box>
           <Box>
-            <ProjectionsPanel snapshot={status?.platform} focused={focus === 'projections'} width={half} unavailable={unavailable} now={poll.at ?? Date.now()} />
+            <ProjectionsPanel
+              snapshot={status?.platform}
+              focused={focus === 'projections'}
+              width={half}
+              unavailable={unavailable}
+              now={poll.at ?? Date.now()}
+            />
             <AggregatesPanel snapshot={status?.platform} focused={focus === 'aggregates'} width={half} now={poll.at ?? Date.now()} unavailable={unavailable} />
           </Box>
           <FeedPanel feed={feed} focused={focus === 'feed'} rows={feedRows} />

@@ -9,9 +9,26 @@ import type {FeedState} from './use-feed.js'
 import {Panel, Row} from './panel.js'
 
 /** Read model against write model: orders by status, latest orders, lag, drift, the last verify and rebuild (v, b run them). */
-export const ProjectionsPanel = ({snapshot, focused, width, unavailable, now = Date.now()}: {snapshot?: PlatformSnapshot; focused: boolean; width: string; unavailable?: string; now?: number}) => {
+export const ProjectionsPanel = ({
+  snapshot,
+  focused,
+  width,
+  unavailable,
+  now = Date.now(),
+}: {
+  snapshot?: PlatformSnapshot
+  focused: boolean
+  width: string
+  unavailable?: string
+  now?: number
+}) => {
   const p = snapshot?.projections
-  if (!p) return <Panel title="Projections" focused={focused} width={width} error={unavailable}><Text dimColor>waiting…</Text></Panel>
+  if (!p)
+    return (
+      <Panel title="Projections" focused={focused} width={width} error={unavailable}>
+        <Text dimColor>waiting…</Text>
+      </Panel>
+    )
   if (p.error || !p.read) return <Panel title="Projections" focused={focused} width={width} error={p.error ?? 'no data'} />
   const statuses = Object.keys(p.read.ordersByStatus)
   const w = [12, ...statuses.map(() => 9)]
@@ -28,8 +45,8 @@ export const ProjectionsPanel = ({snapshot, focused, width, unavailable, now = D
           <Text color="yellow">drift {p.drift.map((d) => `${d.status} ${d.write}≠${d.read}`).join(', ')}</Text>
         ) : (
           <Text color="green">no drift</Text>
-        )} · views {p.read.counts.orders}/{p.read.counts.products}/
-        {p.read.counts.customers}
+        )}{' '}
+        · views {p.read.counts.orders}/{p.read.counts.products}/{p.read.counts.customers}
       </Text>
       <RunsLine snapshot={p} now={now} />
       {p.read.latestOrders.map((o) => (
@@ -45,15 +62,33 @@ const RunsLine = ({snapshot: p, now}: {snapshot: PlatformSnapshot['projections']
   const runs = describeRuns({verify: p.lastVerify, rebuild: p.lastRebuild}, now)
   return (
     <Text wrap="truncate">
-      <Text dimColor>[v]</Text> verify <Text color={p.lastVerify && !p.lastVerify.ok ? 'yellow' : undefined}>{runs.verify}</Text> · <Text dimColor>[b]</Text> rebuild {runs.rebuild}
+      <Text dimColor>[v]</Text> verify <Text color={p.lastVerify && !p.lastVerify.ok ? 'yellow' : undefined}>{runs.verify}</Text> · <Text dimColor>[b]</Text>{' '}
+      rebuild {runs.rebuild}
     </Text>
   )
 }
 
 /** Redis aggregates of ingest: pending keys, top aggregates, time since last and to next flush. */
-export const AggregatesPanel = ({snapshot, focused, width, now, unavailable}: {snapshot?: PlatformSnapshot; focused: boolean; width: string; now: number; unavailable?: string}) => {
+export const AggregatesPanel = ({
+  snapshot,
+  focused,
+  width,
+  now,
+  unavailable,
+}: {
+  snapshot?: PlatformSnapshot
+  focused: boolean
+  width: string
+  now: number
+  unavailable?: string
+}) => {
   const a = snapshot?.aggregates
-  if (!a) return <Panel title="Redis aggregates" focused={focused} width={width} error={unavailable}><Text dimColor>waiting…</Text></Panel>
+  if (!a)
+    return (
+      <Panel title="Redis aggregates" focused={focused} width={width} error={unavailable}>
+        <Text dimColor>waiting…</Text>
+      </Panel>
+    )
   if (a.error !== undefined) return <Panel title="Redis aggregates" focused={focused} width={width} error={a.error} />
   const since = a.lastFlush ? formatDuration(now - Date.parse(a.lastFlush.at)) + ' ago' : 'never'
   const next = a.nextFlushAt ? formatDuration(Math.max(0, Date.parse(a.nextFlushAt) - now)) : 'not scheduled'

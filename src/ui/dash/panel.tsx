@@ -2,8 +2,30 @@ import {Box, Text} from 'ink'
 import type {ReactNode} from 'react'
 
 /** A bordered panel; the focused one has a bold cyan border. */
-export const Panel = ({title, focused, children, width, height, error}: {title: string; focused: boolean; children?: ReactNode; width?: string | number; height?: number; error?: string}) => (
-  <Box flexDirection="column" borderStyle={focused ? 'bold' : 'round'} borderColor={focused ? 'cyan' : 'gray'} paddingX={1} width={width} height={height} overflow="hidden">
+export const Panel = ({
+  title,
+  focused,
+  children,
+  width,
+  height,
+  error,
+}: {
+  title: string
+  focused: boolean
+  children?: ReactNode
+  width?: string | number
+  height?: number
+  error?: string
+}) => (
+  <Box
+    flexDirection="column"
+    borderStyle={focused ? 'bold' : 'round'}
+    borderColor={focused ? 'cyan' : 'gray'}
+    paddingX={1}
+    width={width}
+    height={height}
+    overflow="hidden"
+  >
     <Text bold color={focused ? 'cyan' : undefined}>
       {title}
     </Text>

@@ -16,8 +16,25 @@ export const dlqRows = (p?: PlatformSnapshot): DlqRow[] => [
 ]
 
 /** RabbitMQ queues, Kafka consumer lag per group and topic, DLQs (red when not empty). */
-export const QueuesPanel = ({snapshot, focused, selectedDlq, width, unavailable}: {snapshot?: PlatformSnapshot; focused: boolean; selectedDlq: number; width: string; unavailable?: string}) => {
-  if (!snapshot) return <Panel title="Queues" focused={focused} width={width} error={unavailable}><Text dimColor>waiting…</Text></Panel>
+export const QueuesPanel = ({
+  snapshot,
+  focused,
+  selectedDlq,
+  width,
+  unavailable,
+}: {
+  snapshot?: PlatformSnapshot
+  focused: boolean
+  selectedDlq: number
+  width: string
+  unavailable?: string
+}) => {
+  if (!snapshot)
+    return (
+      <Panel title="Queues" focused={focused} width={width} error={unavailable}>
+        <Text dimColor>waiting…</Text>
+      </Panel>
+    )
   const rq = snapshot.queues.rabbitmq
   const k = snapshot.queues.kafka
   const wq = [24, 7, 8, 5, 7, 7]
@@ -27,16 +44,27 @@ export const QueuesPanel = ({snapshot, focused, selectedDlq, width, unavailable}
   const dlqs = dlqRows(snapshot)
   return (
     <Panel title="Queues" focused={focused} width={width}>
-      {rq.error ? <Text color="red">✗ RabbitMQ: {rq.error}</Text> : <Row bold cells={['RABBITMQ QUEUE', 'READY', 'UNACKED', 'CONS', 'IN/S', 'OUT/S']} widths={wq} />}
-      {rq.queues.filter((q) => !q.dlq).map((q) => (
-        <Row key={q.name} cells={[q.name, q.ready, q.unacked, q.consumers, q.inPerSec, q.outPerSec]} widths={wq} />
-      ))}
+      {rq.error ? (
+        <Text color="red">✗ RabbitMQ: {rq.error}</Text>
+      ) : (
+        <Row bold cells={['RABBITMQ QUEUE', 'READY', 'UNACKED', 'CONS', 'IN/S', 'OUT/S']} widths={wq} />
+      )}
+      {rq.queues
+        .filter((q) => !q.dlq)
+        .map((q) => (
+          <Row key={q.name} cells={[q.name, q.ready, q.unacked, q.consumers, q.inPerSec, q.outPerSec]} widths={wq} />
+        ))}
       {k.error ? (
         <Text color="red">✗ Kafka: {k.error}</Text>
       ) : (
         <Text wrap="truncate">
           lag: {[...groups].map(([g, n]) => `${g} ${n}`).join(' · ') || 'no groups'}
-          {lagging.length > 0 ? ` (${lagging.map((l) => `${l.topic} ${l.lag}`).slice(0, 3).join(', ')})` : ''}
+          {lagging.length > 0
+            ? ` (${lagging
+                .map((l) => `${l.topic} ${l.lag}`)
+                .slice(0, 3)
+                .join(', ')})`
+            : ''}
         </Text>
       )}
       <Text bold>DLQ {focused ? <Text dimColor>(↑↓ select, r replay)</Text> : null}</Text>

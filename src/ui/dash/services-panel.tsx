@@ -5,8 +5,23 @@ import {formatDuration} from '../../lib/duration.js'
 import {Panel, Row} from './panel.js'
 
 /** Servers and runners: state, uptime, events handled, errors, HTTP requests per second. */
-export const ServicesPanel = ({status, reqPerSec, focused, width}: {status?: PlatformStatus; reqPerSec: Record<string, number>; focused: boolean; width: string}) => {
-  if (!status) return <Panel title="Services" focused={focused} width={width}><Text dimColor>waiting for the first poll…</Text></Panel>
+export const ServicesPanel = ({
+  status,
+  reqPerSec,
+  focused,
+  width,
+}: {
+  status?: PlatformStatus
+  reqPerSec: Record<string, number>
+  focused: boolean
+  width: string
+}) => {
+  if (!status)
+    return (
+      <Panel title="Services" focused={focused} width={width}>
+        <Text dimColor>waiting for the first poll…</Text>
+      </Panel>
+    )
   if (status.runtime === 'none') return <Panel title="Services" focused={focused} width={width} error="platform not running (start it with mm up -d)" />
   const w = [10, 8, 8, 9, 7, 7]
   return (
@@ -18,11 +33,13 @@ export const ServicesPanel = ({status, reqPerSec, focused, width}: {status?: Pla
           </Text>
         ))}
       </Box>
-      {status.servers.filter((s) => !s.healthy).map((s) => (
-        <Text key={s.name} color="red" wrap="truncate">
-          {s.name}: {s.error}
-        </Text>
-      ))}
+      {status.servers
+        .filter((s) => !s.healthy)
+        .map((s) => (
+          <Text key={s.name} color="red" wrap="truncate">
+            {s.name}: {s.error}
+          </Text>
+        ))}
       {!status.supervisor.running && <Text color="red">runners not running{status.supervisor.error ? `: ${status.supervisor.error}` : ''}</Text>}
       {status.supervisor.error && status.supervisor.running && <Text color="red">{status.supervisor.error}</Text>}
       <Row bold cells={['RUNNER', 'STATE', 'UPTIME', 'HANDLED', 'ERRORS', 'REQ/S']} widths={w} />
@@ -30,7 +47,14 @@ export const ServicesPanel = ({status, reqPerSec, focused, width}: {status?: Pla
         <Row
           key={r.name}
           color={r.state === 'ready' ? undefined : 'red'}
-          cells={[r.name, r.state, r.uptimeSeconds === undefined ? '-' : formatDuration(r.uptimeSeconds * 1000), r.counters.handled, r.counters.failed + r.counters.deadLettered, (reqPerSec[r.name] ?? 0).toFixed(1)]}
+          cells={[
+            r.name,
+            r.state,
+            r.uptimeSeconds === undefined ? '-' : formatDuration(r.uptimeSeconds * 1000),
+            r.counters.handled,
+            r.counters.failed + r.counters.deadLettered,
+            (reqPerSec[r.name] ?? 0).toFixed(1),
+          ]}
           widths={w}
         />
       ))}

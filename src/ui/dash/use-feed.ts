@@ -9,7 +9,10 @@ export interface FeedState {
 }
 
 /** The live event feed: subscribes through `subscribe`, keeps the newest `keep` entries. */
-export const useFeed = (subscribe: (onEntry: (e: FeedEntry) => void, onState: (connected: boolean, error?: string) => void) => () => void, keep = 50): FeedState => {
+export const useFeed = (
+  subscribe: (onEntry: (e: FeedEntry) => void, onState: (connected: boolean, error?: string) => void) => () => void,
+  keep = 50,
+): FeedState => {
   const [state, setState] = useState<FeedState>({entries: [], connected: false})
   useEffect(() => {
     let pending: FeedEntry[] = []

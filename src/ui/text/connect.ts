@@ -14,7 +14,9 @@ export const connectNotes = (r: ConnectResult, wantedToRun: boolean): string[] =
   const notes: string[] = []
   const masked = r.command.includes('***') || r.management?.password === '***'
   if (!r.installed) {
-    notes.push(`${r.server === 'rabbitmq' ? style.yellow('!') : style.red('✖')} ${r.client} is not installed${r.server === 'rabbitmq' ? '; the management UI above needs only a browser' : ''}`)
+    notes.push(
+      `${r.server === 'rabbitmq' ? style.yellow('!') : style.red('✖')} ${r.client} is not installed${r.server === 'rabbitmq' ? '; the management UI above needs only a browser' : ''}`,
+    )
     notes.push(`  ${style.dim('→')} ${r.install}${r.server === 'rabbitmq' ? `; then: ${r.command}` : ''}`)
   } else if (!wantedToRun) notes.push(style.dim('# not a terminal: printed the command instead of running it (pass --exec to run it)'))
   if (masked) notes.push(style.dim('# passwords are masked (***): pass --reveal to print them'))

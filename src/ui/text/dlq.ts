@@ -21,20 +21,26 @@ export const renderDlqList = (r: DlqListResult): string => {
     d.error ? style.red(`error: ${oneLine(d.error, 60)}`) : d.topErrors.map((e) => `${e.errorClass} ×${e.count}`).join(', ') || style.dim('-'),
   ])
   const nonEmpty = r.dlqs.filter((d) => d.messages > 0).length
-  const footer = r.total === 0 ? style.green('✓ every DLQ is empty') : `${plural(r.total, 'dead letter')} in ${plural(nonEmpty, 'DLQ')} ${style.dim('(mm dlq show <dlq>, mm dlq replay <dlq>)')}`
+  const footer =
+    r.total === 0
+      ? style.green('✓ every DLQ is empty')
+      : `${plural(r.total, 'dead letter')} in ${plural(nonEmpty, 'DLQ')} ${style.dim('(mm dlq show <dlq>, mm dlq replay <dlq>)')}`
   return `${table(['DLQ', 'BROKER', 'MESSAGES', 'TOP ERRORS'], rows)}\n\n${footer}`
 }
 
 const origin = (m: DlqMessage): string => {
   const o = m.original
   if (o.topic) return `${o.topic}${o.partition === undefined ? '' : `[${o.partition}]`}${o.offset === undefined ? '' : `@${o.offset}`}`
-  return [o.queue && `queue ${o.queue}`, o.exchange !== undefined && `exchange "${o.exchange}"`, o.routingKey !== undefined && `routing key ${o.routingKey}`].filter(Boolean).join(', ')
+  return [o.queue && `queue ${o.queue}`, o.exchange !== undefined && `exchange "${o.exchange}"`, o.routingKey !== undefined && `routing key ${o.routingKey}`]
+    .filter(Boolean)
+    .join(', ')
 }
 
 export const renderDlqMessage = (m: DlqMessage, width = terminal().columns): string => {
   const e = m.error
   const detail = [e.attempts === undefined ? '' : plural(e.attempts, 'attempt'), e.failedAt ? `failed ${e.failedAt}` : ''].filter(Boolean).join(', ')
-  const value = m.value === null ? style.dim('(null)') : `${oneLine(m.value, Math.max(20, width - 14))}${m.valueEncoding === 'base64' ? style.dim(' (base64)') : ''}`
+  const value =
+    m.value === null ? style.dim('(null)') : `${oneLine(m.value, Math.max(20, width - 14))}${m.valueEncoding === 'base64' ? style.dim(' (base64)') : ''}`
   const lines = [
     `${style.bold(m.partition === undefined ? `#${m.id}` : `[${m.partition}]@${m.offset}`)}  ${m.key === null ? style.dim('no key') : `${m.partition === undefined ? 'message id' : 'key'} ${m.key}`}${m.timestamp && !e.failedAt ? style.dim(`  dead-lettered ${m.timestamp}`) : ''}`,
     `  error    ${style.red(e.errorClass)}${e.message ? `: ${oneLine(e.message, Math.max(20, width - 16 - e.errorClass.length))}` : ''}${detail ? style.dim(` (${detail})`) : ''}`,
@@ -122,6 +128,7 @@ export const replayProgress = (write: (s: string) => void = (s) => process.stder
  */
 export const confirmation = (action: 'replay' | 'purge', yes: boolean): ((plan: DlqPlan) => Promise<boolean>) | undefined => {
   if (yes) return undefined
-  if (!terminal().interactive) throw new UsageError(`mm dlq ${action} needs confirmation and there is no terminal to ask on: pass --yes`, `see what it would do with --dry-run`)
+  if (!terminal().interactive)
+    throw new UsageError(`mm dlq ${action} needs confirmation and there is no terminal to ask on: pass --yes`, `see what it would do with --dry-run`)
   return (plan) => askYesNo(planQuestion(plan))
 }

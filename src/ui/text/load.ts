@@ -14,10 +14,24 @@ export const renderLoadOrders = (r: LoadOrdersResult): string => {
   const lines = [
     `orders: ${r.completed} completed of ${r.requested} started in ${(r.durationMs / 1000).toFixed(1)}s — ${r.throughputPerSec}/s, errors ${r.errorRate}%`,
     '',
-    'latency: POST /orders → PAID in the read model, and the read model\'s lag (pay answered → PAID in the read model):',
+    "latency: POST /orders → PAID in the read model, and the read model's lag (pay answered → PAID in the read model):",
     table(['STAT', 'POST → PAID', 'READ-MODEL LAG'], lat),
   ]
-  if (errs.length) lines.push('', table(['ERROR', 'COUNT'], errs.map(([k, v]) => [k, String(v)])))
-  if (r.thresholds.length) lines.push('', table(['THRESHOLD', 'ACTUAL', 'RESULT'], r.thresholds.map((t) => [t.expr, String(t.actual), t.ok ? 'ok' : 'BROKEN'])))
+  if (errs.length)
+    lines.push(
+      '',
+      table(
+        ['ERROR', 'COUNT'],
+        errs.map(([k, v]) => [k, String(v)]),
+      ),
+    )
+  if (r.thresholds.length)
+    lines.push(
+      '',
+      table(
+        ['THRESHOLD', 'ACTUAL', 'RESULT'],
+        r.thresholds.map((t) => [t.expr, String(t.actual), t.ok ? 'ok' : 'BROKEN']),
+      ),
+    )
   return lines.join('\n')
 }

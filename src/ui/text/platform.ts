@@ -10,7 +10,11 @@ import {renderSnapshot} from './snapshot.js'
 
 const mark = (ok: boolean) => (ok ? style.green('✓') : style.red('✗'))
 
-export const renderEndpoints = (rows: {name: string; url: string}[]): string => table(['ENDPOINT', 'URL'], rows.map((r) => [r.name, r.url]))
+export const renderEndpoints = (rows: {name: string; url: string}[]): string =>
+  table(
+    ['ENDPOINT', 'URL'],
+    rows.map((r) => [r.name, r.url]),
+  )
 
 export const renderStatus = (s: PlatformStatus): string => {
   if (s.runtime === 'none') return 'The platform is not running (start it with: mm up)'
@@ -20,7 +24,7 @@ export const renderStatus = (s: PlatformStatus): string => {
     s.servers.map((x) => [
       x.name,
       x.runtime,
-      `${mark(x.healthy)} ${x.healthy ? 'healthy' : x.error ?? 'unhealthy'}`,
+      `${mark(x.healthy)} ${x.healthy ? 'healthy' : (x.error ?? 'unhealthy')}`,
       [x.version, x.implementation && !x.version?.includes(x.implementation) ? `(${x.implementation})` : ''].filter(Boolean).join(' ') || '-',
       x.url || '-',
       ...(data ? [x.dataDir ?? '-'] : []),
@@ -35,7 +39,15 @@ export const renderStatus = (s: PlatformStatus): string => {
     ? '\n' +
       table(
         ['RUNNER'.padEnd(nameWidth), 'STATE', 'UPTIME', 'HANDLED', 'FAILED', 'DLQ', 'HTTP'],
-        s.runners.map((r) => [r.name, r.state, r.uptimeSeconds === undefined ? '-' : formatDuration(r.uptimeSeconds * 1000), String(r.counters.handled), String(r.counters.failed), String(r.counters.deadLettered), String(r.counters.httpRequests)]),
+        s.runners.map((r) => [
+          r.name,
+          r.state,
+          r.uptimeSeconds === undefined ? '-' : formatDuration(r.uptimeSeconds * 1000),
+          String(r.counters.handled),
+          String(r.counters.failed),
+          String(r.counters.deadLettered),
+          String(r.counters.httpRequests),
+        ]),
       ) +
       skipped.map((n) => `\n${n.name.padEnd(nameWidth)}  ${style.dim(`not started: ${n.reason}`)}`).join('')
     : ''
@@ -49,7 +61,9 @@ export const renderUp = (r: UpResult): string => {
     return `Already up (${r.runtime}).${note}\n\n${r.status ? renderStatus(r.status) : renderEndpoints(r.endpoints)}`
   }
   const started = r.started.length ? `started ${r.started.join(', ')}` : 'infrastructure already running'
-  const skipped = r.notStarted.length ? `\n  runners ${r.runners.join(', ')}; not started: ${r.notStarted.map((n) => `${n.name} (${n.reason})`).join(', ')}` : ''
+  const skipped = r.notStarted.length
+    ? `\n  runners ${r.runners.join(', ')}; not started: ${r.notStarted.map((n) => `${n.name} (${n.reason})`).join(', ')}`
+    : ''
   return `${renderEndpoints(r.endpoints)}\n\n${style.green('✓')} platform up (${r.runtime}) in ${formatDuration(r.durationMs)}: ${started}${skipped}`
 }
 
@@ -66,4 +80,7 @@ export const renderDoctor = (d: DoctorResult): string => {
 }
 
 export const renderInstall = (r: InstallResult): string =>
-  `${table(['STEP', 'ACTION', 'DETAIL'], r.steps.map((s) => [s.step, s.action === 'installed' ? style.green('installed') : 'present', s.detail]))}\n\n${style.green('✓')} native mode ready on ${r.platform}`
+  `${table(
+    ['STEP', 'ACTION', 'DETAIL'],
+    r.steps.map((s) => [s.step, s.action === 'installed' ? style.green('installed') : 'present', s.detail]),
+  )}\n\n${style.green('✓')} native mode ready on ${r.platform}`

@@ -30,4 +30,3 @@ export const jarVersion = (dir: string, pattern: RegExp): string | undefined => 
 export const javaBinary = (): string | undefined => which('java')
 
 export const javaRequirement = () => ({what: 'Java 17+ (java)', ok: javaBinary() !== undefined, fix: 'mm infra install (apt: openjdk-17-jre-headless)'})
-

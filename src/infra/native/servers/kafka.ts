@@ -35,16 +35,27 @@ export const kafka: NativeServer = {
     if (existsSync(join(logs, 'meta.properties'))) return
     const clusterId = readFileSync(idFile, 'utf8').trim()
     try {
-      await promisify(execFile)(requireJava(), [...classpath(ctx), 'kafka.tools.StorageTool', 'format', '-c', props, `--cluster-id=${clusterId}`, '--ignore-formatted'], {
-        timeout: 120_000,
-      })
+      await promisify(execFile)(
+        requireJava(),
+        [...classpath(ctx), 'kafka.tools.StorageTool', 'format', '-c', props, `--cluster-id=${clusterId}`, '--ignore-formatted'],
+        {
+          timeout: 120_000,
+        },
+      )
     } catch (error) {
       throw new ExternalError('kafka storage format', String((error as {stderr?: string}).stderr ?? error))
     }
   },
   spawn: (ctx) => ({
     file: requireJava(),
-    args: [...JVM, `-Dlog4j.configuration=file:${assetPath('native', 'kafka', 'log4j.properties')}`, `-Dkafka.logs.dir=${join(ctx.dir, 'app-logs')}`, ...classpath(ctx), 'kafka.Kafka', join(ctx.dir, 'server.properties')],
+    args: [
+      ...JVM,
+      `-Dlog4j.configuration=file:${assetPath('native', 'kafka', 'log4j.properties')}`,
+      `-Dkafka.logs.dir=${join(ctx.dir, 'app-logs')}`,
+      ...classpath(ctx),
+      'kafka.Kafka',
+      join(ctx.dir, 'server.properties'),
+    ],
   }),
   url: (ctx) => `127.0.0.1:${ctx.ports.main}`,
 }

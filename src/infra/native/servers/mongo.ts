@@ -24,7 +24,11 @@ export const mongo: NativeServer = {
   implementation: 'mongo-java-server',
   requirements: (cacheDir) => [
     javaRequirement(),
-    {what: 'mongo-java-server jars and launcher', ok: hasJars(libDir(cacheDir, 'mongo')) && existsSync(classFile(cacheDir)), fix: 'mm infra install (Maven: de.bwaldvogel:mongo-java-server)'},
+    {
+      what: 'mongo-java-server jars and launcher',
+      ok: hasJars(libDir(cacheDir, 'mongo')) && existsSync(classFile(cacheDir)),
+      fix: 'mm infra install (Maven: de.bwaldvogel:mongo-java-server)',
+    },
   ],
   version: (cacheDir) => {
     const v = jarVersion(libDir(cacheDir, 'mongo'), /^mongo-java-server-(\d+\.\d+\.\d+)\.jar$/)
@@ -40,7 +44,17 @@ export const mongo: NativeServer = {
     const lib = libDir(ctx.cacheDir, 'mongo')
     return {
       file: java,
-      args: [...JVM, '-cp', `${lib}/*:${classesDir(ctx.cacheDir)}`, LAUNCHER, '--bind', '127.0.0.1', '--port', String(ctx.ports.main), ...(ctx.persistent ? ['--data', join(ctx.dir, 'mongo.mv.db')] : [])],
+      args: [
+        ...JVM,
+        '-cp',
+        `${lib}/*:${classesDir(ctx.cacheDir)}`,
+        LAUNCHER,
+        '--bind',
+        '127.0.0.1',
+        '--port',
+        String(ctx.ports.main),
+        ...(ctx.persistent ? ['--data', join(ctx.dir, 'mongo.mv.db')] : []),
+      ],
     }
   },
   url: (ctx: NativeContext) => `mongodb://127.0.0.1:${ctx.ports.main}/`,
@@ -77,7 +91,11 @@ export const ensureLauncher = async (cacheDir: string): Promise<boolean> => {
     }
   } catch (error) {
     rmSync(building, {recursive: true, force: true})
-    throw new ExternalError('javac MmMongoServer.java', String((error as {stderr?: string}).stderr ?? error), 'install a JDK (apt: openjdk-17-jdk-headless), then mm infra install')
+    throw new ExternalError(
+      'javac MmMongoServer.java',
+      String((error as {stderr?: string}).stderr ?? error),
+      'install a JDK (apt: openjdk-17-jdk-headless), then mm infra install',
+    )
   }
   return true
 }

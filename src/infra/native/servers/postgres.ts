@@ -16,19 +16,32 @@ export const postgres: NativeServer = {
   processMatch: 'postgres',
   runsAs: postgresUser,
   requirements: () => {
-    const bin = findBinDir(PG_VERSIONS.map((v) => `/usr/lib/postgresql/${v}/bin`), 'postgres')
+    const bin = findBinDir(
+      PG_VERSIONS.map((v) => `/usr/lib/postgresql/${v}/bin`),
+      'postgres',
+    )
     const asRoot = process.getuid?.() === 0
     return [
       {what: 'PostgreSQL server (postgres, initdb)', ok: bin !== undefined, fix: 'mm infra install (apt: postgresql)'},
       // PostgreSQL refuses to run as root; the package creates the postgres user mm runs it as.
-      ...(asRoot ? [{what: 'the postgres OS user (to run PostgreSQL when mm runs as root)', ok: postgresUser() !== undefined, fix: 'mm infra install (apt: postgresql creates it)'}] : []),
+      ...(asRoot
+        ? [
+            {
+              what: 'the postgres OS user (to run PostgreSQL when mm runs as root)',
+              ok: postgresUser() !== undefined,
+              fix: 'mm infra install (apt: postgresql creates it)',
+            },
+          ]
+        : []),
     ]
   },
   version: () => {
     const bin = pgBin()
     if (!bin) return undefined
     try {
-      return execFileSync(join(bin, 'postgres'), ['--version'], {encoding: 'utf8'}).trim().replace(/^postgres \(PostgreSQL\) /, '')
+      return execFileSync(join(bin, 'postgres'), ['--version'], {encoding: 'utf8'})
+        .trim()
+        .replace(/^postgres \(PostgreSQL\) /, '')
     } catch {
       return undefined
     }
@@ -79,7 +92,14 @@ export const postgres: NativeServer = {
   url: (ctx) => `postgres://mm:${encodeURIComponent(ctx.postgresPassword)}@127.0.0.1:${ctx.ports.main}/mercadomio`,
   bootstrap: async (ctx) => {
     const {default: pg} = await import('pg')
-    const client = new pg.Client({host: '127.0.0.1', port: ctx.ports.main, user: 'mm', password: ctx.postgresPassword, database: 'postgres', connectionTimeoutMillis: 2000})
+    const client = new pg.Client({
+      host: '127.0.0.1',
+      port: ctx.ports.main,
+      user: 'mm',
+      password: ctx.postgresPassword,
+      database: 'postgres',
+      connectionTimeoutMillis: 2000,
+    })
     client.on('error', () => {})
     await client.connect()
     try {
@@ -91,7 +111,11 @@ export const postgres: NativeServer = {
   },
 }
 
-const pgBin = () => findBinDir(PG_VERSIONS.map((v) => `/usr/lib/postgresql/${v}/bin`), 'postgres')
+const pgBin = () =>
+  findBinDir(
+    PG_VERSIONS.map((v) => `/usr/lib/postgresql/${v}/bin`),
+    'postgres',
+  )
 const requireBin = (): string => {
   const bin = pgBin()
   if (!bin) throw new UserError('PostgreSQL is not installed', 'run: mm infra install')

@@ -25,7 +25,21 @@ export const redis: NativeServer = {
     const persistence = ctx.persistent ? ['--appendonly', 'yes', '--appendfsync', 'everysec', '--save', '300 1'] : ['--appendonly', 'no', '--save', '']
     return {
       file,
-      args: ['--port', String(ctx.ports.main), '--bind', '127.0.0.1', '--protected-mode', 'yes', '--dir', ctx.dir, '--daemonize', 'no', '--logfile', '', ...persistence],
+      args: [
+        '--port',
+        String(ctx.ports.main),
+        '--bind',
+        '127.0.0.1',
+        '--protected-mode',
+        'yes',
+        '--dir',
+        ctx.dir,
+        '--daemonize',
+        'no',
+        '--logfile',
+        '',
+        ...persistence,
+      ],
     }
   },
   url: (ctx) => `redis://127.0.0.1:${ctx.ports.main}`,
