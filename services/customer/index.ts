@@ -9,7 +9,7 @@ import {createCustomerService} from './service.js'
 
 /** The customer component (PLATFORM.md §3.1): HTTP API, Redis cache, order-events consumer, outbox relay. */
 export const createCustomerRunner = (): Runner =>
-  defineComponent('customer', {postgres: true, redis: true, kafka: true, rabbitmq: true}, async (kit, ctx) => {
+  defineComponent('customer', {postgres: true, kafka: true, rabbitmq: true}, async (kit, ctx) => {
     const cache = createCustomerCache(kit.redis, ctx.ns, ctx.logger)
     const service = createCustomerService({pool: kit.pool, cache, ns: ctx.ns})
     const queue = ctx.ns(ORDER_EVENTS_QUEUE)

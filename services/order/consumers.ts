@@ -16,7 +16,7 @@ import type {OrderService, StockEvent} from './service.js'
  * whichever of order.created / order.canceled it consumes first (it remembers a cancellation that
  * arrives before the reservation, so it does not reserve for a canceled order).
  */
-export const startStockConsumer = (kit: Kit, ctx: RunnerContext, service: OrderService) => {
+export const startStockConsumer = (kit: Kit<{kafka: true}>, ctx: RunnerContext, service: OrderService) => {
   const reserved = ctx.ns('stock.reserved')
   const rejected = ctx.ns('stock.rejected')
   return startKafkaConsumer(

@@ -8,7 +8,7 @@ import {createProductService} from './service.js'
 
 /** The product component (PLATFORM.md §3.2): HTTP API, stock reservations from order events, outbox relay. */
 export const createProductRunner = (): Runner =>
-  defineComponent('product', {postgres: true, redis: true, kafka: true}, async (kit, ctx) => {
+  defineComponent('product', {postgres: true, kafka: true}, async (kit, ctx) => {
     const service = createProductService({pool: kit.pool, ns: ctx.ns})
     const relay = startRelay(kit, ctx, SCHEMA)
     const topics = ORDER_TOPICS.map((t) => ctx.ns(t))

@@ -14,22 +14,17 @@ import {type Relay, startOutboxRelay} from './outbox.js'
 import {connectRabbit, type RabbitLink, type RabbitPublisher} from './rabbit.js'
 import {countMongo, countPool, countProducer, countRedis, emptyRoundTrips, type RoundTrips} from './round-trips.js'
 
+/** The servers a component uses besides Redis (always there: the live event feed goes through it). */
 export interface Needs {
   postgres?: boolean
-  redis?: boolean
   kafka?: boolean
   rabbitmq?: boolean
   mongo?: boolean
 }
 
-/** The clients a component asked for, opened before it starts and closed after it stopped. */
-export interface Kit {
-  pool: pg.Pool
+/** What every component gets. */
+export interface BaseKit {
   redis: Redis
-  kafka: Kafka
-  producer: Producer
-  rabbit: RabbitLink
-  mongo: MongoClient
   counters: RunnerCounters
   /** The same object as counters.calls: requests sent to each server. */
   trips: RoundTrips
@@ -37,8 +32,18 @@ export interface Kit {
   logger: Logger
 }
 
+/**
+ * The clients a component asked for, opened before it starts and closed after it stopped: a
+ * component that did not ask for Kafka has no `kit.producer`, and the compiler says so.
+ */
+export type Kit<N extends Needs = Needs> = BaseKit &
+  (N['postgres'] extends true ? {pool: pg.Pool} : unknown) &
+  (N['kafka'] extends true ? {kafka: Kafka; producer: Producer} : unknown) &
+  (N['rabbitmq'] extends true ? {rabbit: RabbitLink} : unknown) &
+  (N['mongo'] extends true ? {mongo: MongoClient} : unknown)
+
 /** The component's outbox relay, reporting each published batch on the live feed. */
-export const startRelay = (kit: Kit, ctx: RunnerContext, schema: string, rabbit?: RabbitPublisher): Relay =>
+export const startRelay = (kit: Kit<{kafka: true}>, ctx: RunnerContext, schema: string, rabbit?: RabbitPublisher): Relay =>
   startOutboxRelay(
     {
       url: ctx.endpoints.postgres,
@@ -63,21 +68,22 @@ export interface Started {
  * Builds a Runner from a component definition: opens the clients it needs, starts it, and on
  * abort waits for its tasks (in-flight work finishes) before closing the clients.
  */
-export const defineComponent = (name: string, needs: Needs, start: (kit: Kit, ctx: RunnerContext) => Promise<Started>): Runner => ({
+export const defineComponent = <const N extends Needs>(name: string, needs: N, start: (kit: Kit<N>, ctx: RunnerContext) => Promise<Started>): Runner => ({
   name,
   async start(ctx: RunnerContext): Promise<RunningRunner> {
     const trips = emptyRoundTrips()
     const counters = {...emptyCounters(), calls: trips}
     const closers: (() => Promise<unknown>)[] = []
-    const kit = {counters, trips, logger: ctx.logger} as Kit
+    // Filled below with what `needs` asked for; typed for the component by Kit<N>.
+    const kit = {counters, trips, logger: ctx.logger} as BaseKit & Partial<Kit<{postgres: true; kafka: true; rabbitmq: true; mongo: true}>>
     const closeAll = async () => {
       for (const close of closers.reverse()) await close().catch(() => {})
     }
     try {
       if (needs.postgres) {
-        kit.pool = createPool(ctx.endpoints.postgres, ctx.logger)
-        countPool(kit.pool, trips)
-        closers.push(() => kit.pool.end())
+        const pool = (kit.pool = createPool(ctx.endpoints.postgres, ctx.logger))
+        countPool(pool, trips)
+        closers.push(() => pool.end())
       }
       // Redis always: the live event feed goes through it.
       // Auto-pipelining: commands issued in the same tick (the live feed's publishes, a batch's
@@ -90,22 +96,22 @@ export const defineComponent = (name: string, needs: Needs, start: (kit: Kit, ct
       kit.feed = createEventFeed(kit.redis, name)
       if (needs.kafka) {
         kit.kafka = createKafka(ctx.endpoints.kafka, `mm-${name}`, ctx.logger)
-        kit.producer = kit.kafka.producer({allowAutoTopicCreation: false, idempotent: true, maxInFlightRequests: 1})
-        await kit.producer.connect()
-        countProducer(kit.producer, trips)
-        closers.push(() => kit.producer.disconnect())
+        const producer = (kit.producer = kit.kafka.producer({allowAutoTopicCreation: false, idempotent: true, maxInFlightRequests: 1}))
+        await producer.connect()
+        countProducer(producer, trips)
+        closers.push(() => producer.disconnect())
       }
       if (needs.rabbitmq) {
-        kit.rabbit = await connectRabbit(ctx.endpoints.rabbitmq, ctx.logger)
-        closers.push(() => kit.rabbit.close())
+        const rabbit = (kit.rabbit = await connectRabbit(ctx.endpoints.rabbitmq, ctx.logger))
+        closers.push(() => rabbit.close())
       }
       if (needs.mongo) {
-        kit.mongo = new MongoClient(ctx.endpoints.mongo, {directConnection: true, monitorCommands: true})
-        countMongo(kit.mongo, trips)
-        await kit.mongo.connect()
-        closers.push(() => kit.mongo.close())
+        const mongo = (kit.mongo = new MongoClient(ctx.endpoints.mongo, {directConnection: true, monitorCommands: true}))
+        countMongo(mongo, trips)
+        await mongo.connect()
+        closers.push(() => mongo.close())
       }
-      const started = await start(kit, ctx)
+      const started = await start(kit as Kit<N>, ctx)
       const stopped = (async () => {
         await untilAborted(ctx.signal)
         await Promise.allSettled(started.tasks ?? [])
