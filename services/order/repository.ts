@@ -223,3 +223,12 @@ export const updateStatuses = async (
   if (rows.length !== changes.length) throw new Error(`${changes.length - rows.length} order(s) changed concurrently`)
   return withItems(client, rows)
 }
+
+/** For operators (mm status, mm dash): orders by status and the newest change, read from the write model. */
+export const orderStatusStats = async (db: Queryable): Promise<{byStatus: Record<string, number>; newestChange?: Date}> => {
+  const {rows} = await db.query<{status: string; n: number; newest: Date | null}>(
+    `SELECT status, count(*)::int AS n, max(updated_at) AS newest FROM "${SCHEMA}".orders GROUP BY status`,
+  )
+  const newest = rows.reduce<Date | undefined>((m, r) => (r.newest && (!m || r.newest > m) ? r.newest : m), undefined)
+  return {byStatus: Object.fromEntries(rows.map((r) => [r.status, r.n])), newestChange: newest}
+}

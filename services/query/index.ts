@@ -1,5 +1,6 @@
 import type {Runner} from '../shared/runner.js'
 import {MONGO_DATABASE} from '../shared/topology.js'
+import {QUERY_GROUP} from './topology.js'
 import {defineComponent} from '../shared/component.js'
 import {headersToStrings, startKafkaConsumer} from '../shared/kafka.js'
 import {createProjector, PROJECTED_TOPICS} from './projector.js'
@@ -25,7 +26,7 @@ export const createQueryRunner = (): Runner =>
     const {stopped} = await startKafkaConsumer(
       {
         kafka: kit.kafka,
-        groupId: ctx.ns('query'),
+        groupId: ctx.ns(QUERY_GROUP),
         topics: PROJECTED_TOPICS.map((t) => ctx.ns(t)),
         handleBatch: projector.handleBatch,
         backoffMs: [...ctx.config.retryBackoffMs],

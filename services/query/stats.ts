@@ -26,3 +26,13 @@ export const projectionStats = async (db: Db): Promise<ProjectionStats> => {
   for (const g of groups) if (g._id in ordersByStatus) ordersByStatus[g._id] = g.count
   return {ordersByStatus, latestOrders: latest.map(orderToApi), counts: {orders, products, customers}}
 }
+
+/** When the read model last changed an order (its newest updated_at), for the lag operators see. */
+export const newestOrderViewChange = async (db: Db): Promise<Date | undefined> => {
+  const [doc] = await views(db)
+    .orders.find({}, {projection: {updated_at: 1}})
+    .sort({updated_at: -1})
+    .limit(1)
+    .toArray()
+  return doc?.updated_at ? new Date(doc.updated_at) : undefined
+}

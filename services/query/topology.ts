@@ -1,5 +1,8 @@
 import {type ComponentTopology, MONGO_DATABASE} from '../shared/topology.js'
 
+/** The Kafka consumer group the projector reads every domain topic in. */
+export const QUERY_GROUP = 'query'
+
 /** query (PLATFORM.md §3.4): the read model's database and the indexes its API reads through. */
 export const queryTopology: ComponentTopology = {
   mongoDatabase: MONGO_DATABASE,

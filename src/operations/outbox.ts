@@ -1,7 +1,11 @@
 import type pg from 'pg'
 
-/** The components whose events go through an outbox in their own schema (PLATFORM.md §3). */
-export const OUTBOX_SCHEMAS = ['customer', 'product', 'order'] as const
+import {SCHEMA as customerSchema} from '../../services/customer/domain.js'
+import {SCHEMA as orderSchema} from '../../services/order/repository.js'
+import {SCHEMA as productSchema} from '../../services/product/domain.js'
+
+/** The components whose events go through an outbox in their own schema (PLATFORM.md §3); each names its schema. */
+export const OUTBOX_SCHEMAS = [customerSchema, productSchema, orderSchema] as const
 
 /**
  * Outbox rows not yet published, per schema: events committed by a component that its relay has

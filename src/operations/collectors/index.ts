@@ -13,6 +13,8 @@ import {errorMessage} from '../../lib/errors.js'
 import type {Logger} from '../../lib/logger.js'
 import {collectProjections, type ProjectionsSnapshot} from './projections.js'
 import {collectKafka, collectRabbitQueues, type QueuesSnapshot} from './queues.js'
+import {QUERY_GROUP} from '../../../services/query/topology.js'
+import {MONGO_DATABASE} from '../../../services/shared/topology.js'
 
 export interface PlatformSnapshot {
   at: string
@@ -117,14 +119,14 @@ export const createCollector = (endpoints: Endpoints, logger: Logger, ns: Namesp
           return k
         }),
         getMongo().then(
-          (m) => collectProjections(m.db(ns('mercadomio')), getPool()),
+          (m) => collectProjections(m.db(ns(MONGO_DATABASE)), getPool()),
           (error: unknown) => ({drift: [], error: errorMessage(error)}) as ProjectionsSnapshot,
         ),
         ingestStatus(getRedis(), ns, 5).catch((error: unknown) => ({error: errorMessage(error)})),
       ])
       // Counts that differ while events are still in flight are lag, not drift.
       if (!kafka.error && !projections.error) {
-        const pending = kafka.lag.filter((l) => l.group === ns('query')).reduce((sum, l) => sum + l.lag, 0)
+        const pending = kafka.lag.filter((l) => l.group === ns(QUERY_GROUP)).reduce((sum, l) => sum + l.lag, 0)
         projections.pendingEvents = pending
         if (pending > 0) projections.drift = []
       }

@@ -2,7 +2,8 @@ import type {Db} from 'mongodb'
 import type pg from 'pg'
 
 import {lastRuns, type RebuildRun, type VerifyRun} from '../../../services/query/runs.js'
-import {projectionStats, type ProjectionStats} from '../../../services/query/stats.js'
+import {orderStatusStats} from '../../../services/order/repository.js'
+import {newestOrderViewChange, projectionStats, type ProjectionStats} from '../../../services/query/stats.js'
 import {errorMessage} from '../../lib/errors.js'
 
 export interface ProjectionsSnapshot {
@@ -27,25 +28,15 @@ export interface ProjectionsSnapshot {
 /** The read model against the write model: counts by status, newest change, disagreements. */
 export const collectProjections = async (db: Db, pool: pg.Pool): Promise<ProjectionsSnapshot> => {
   try {
-    const [read, write, newestWrite, newestRead, runs] = await Promise.all([
-      projectionStats(db),
-      pool.query<{status: string; n: number}>('SELECT status, count(*)::int AS n FROM "order".orders GROUP BY status'),
-      pool.query<{at: Date | null}>('SELECT max(updated_at) AS at FROM "order".orders'),
-      db
-        .collection('orders_view')
-        .find({}, {projection: {updated_at: 1}})
-        .sort({updated_at: -1})
-        .limit(1)
-        .toArray(),
-      lastRuns(db),
-    ])
+    // Each component reads its own storage (services/order, services/query); this only compares.
+    const [read, write, newestRead, runs] = await Promise.all([projectionStats(db), orderStatusStats(pool), newestOrderViewChange(db), lastRuns(db)])
     const writeByStatus: Record<string, number> = Object.fromEntries(Object.keys(read.ordersByStatus).map((s) => [s, 0]))
-    for (const r of write.rows) writeByStatus[r.status] = r.n
+    Object.assign(writeByStatus, write.byStatus)
     const drift = Object.keys(writeByStatus)
       .map((status) => ({status, write: writeByStatus[status] ?? 0, read: (read.ordersByStatus as Record<string, number>)[status] ?? 0}))
       .filter((d) => d.write !== d.read)
-    const w = newestWrite.rows[0]?.at?.getTime()
-    const r = newestRead[0]?.updated_at ? new Date(newestRead[0].updated_at as string).getTime() : undefined
+    const w = write.newestChange?.getTime()
+    const r = newestRead?.getTime()
     const lagSeconds = w === undefined ? 0 : r === undefined ? undefined : Math.max(0, (w - r) / 1000)
     return {read, writeByStatus, lagSeconds, drift, lastVerify: runs.verify, lastRebuild: runs.rebuild}
   } catch (error) {

@@ -2,6 +2,7 @@ import {randomUUID} from 'node:crypto'
 
 import type amqp from 'amqplib'
 
+import {PULSES_QUEUE} from '../../../services/ingest/topology.js'
 import {type Namespace, rootNamespace} from '../../infra/topology/spec.js'
 import type {Endpoints} from '../../infra/types.js'
 import {MmError, UsageError} from '../../lib/errors.js'
@@ -71,7 +72,7 @@ export const loadPulses = async (o: LoadPulsesOptions): Promise<LoadPulsesResult
   if (o.units.length === 0) throw new UsageError('--units needs at least one unit')
   if (o.invalidRatio < 0 || o.invalidRatio > 1) throw new UsageError('--invalid-ratio must be between 0 and 1')
   const ns = o.ns ?? rootNamespace
-  const queue = ns('pulses')
+  const queue = ns(PULSES_QUEUE)
   const random = seededRandom(o.seed ?? Date.now())
   const amqpLib = await import('amqplib')
   // The connection comes back if the broker restarts mid-run (`mm up` repairing it): a batch

@@ -5,6 +5,7 @@ import {PROJECTED_TOPICS} from '../../../services/query/projector.js'
 import type {Namespace} from '../../infra/topology/spec.js'
 import {sleep} from '../../lib/proc.js'
 import {OUTBOX_SCHEMAS} from '../outbox.js'
+import {QUERY_GROUP} from '../../../services/query/topology.js'
 
 export interface CatchUpResult {
   caughtUp: boolean
@@ -74,7 +75,7 @@ export const waitForCatchUp = async (opts: CatchUpOptions): Promise<CatchUpResul
     }),
   )
   for (;;) {
-    const committed = await admin.fetchOffsets({groupId: opts.ns('query'), topics})
+    const committed = await admin.fetchOffsets({groupId: opts.ns(QUERY_GROUP), topics})
     pendingEvents = 0
     for (const t of committed) {
       for (const p of t.partitions) {
