@@ -3,6 +3,7 @@ import {Command, Flags, Interfaces} from '@oclif/core'
 import {type Config, type ConfigKey, ENV, loadConfig} from './config/index.js'
 import {ExitCode, MmError, UsageError} from './lib/errors.js'
 import {createLogger, type Logger, stderrSink} from './lib/logger.js'
+import {onInterrupt} from './ui/progress.js'
 import {style} from './ui/terminal.js'
 
 export type BaseFlags<T extends typeof Command> = Interfaces.InferredFlags<(typeof BaseCommand)['baseFlags'] & T['flags']>
@@ -26,6 +27,38 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
   protected args!: BaseArgs<T>
   protected mm!: Config
   protected logger!: Logger
+
+  private controller?: AbortController
+  private offInterrupt?: () => void
+  private outcome?: number
+
+  /**
+   * The run's one abort signal (HANDBOOK 9): SIGINT and SIGTERM abort it, and every operation the
+   * command starts takes it. Created on first use; the handlers go when the command ends.
+   */
+  protected get signal(): AbortSignal {
+    if (!this.controller) {
+      const controller = (this.controller = new AbortController())
+      this.offInterrupt = onInterrupt(() => controller.abort())
+    }
+    return this.controller.signal
+  }
+
+  /** The exit code of a run that returns its result but did not fully succeed (PLATFORM.md §5). */
+  protected exitWith(code: ExitCode | number): void {
+    this.outcome = code
+  }
+
+  /** Interrupted (the signal aborted) unless a more telling code was set. */
+  protected exitIfInterrupted(): void {
+    if (this.controller?.signal.aborted) this.outcome = ExitCode.interrupted
+  }
+
+  public override async finally(err: Error | undefined): Promise<unknown> {
+    this.offInterrupt?.()
+    if (!err && this.outcome !== undefined) process.exitCode = this.outcome
+    return super.finally(err)
+  }
 
   /** Flags of this command that feed config keys (flag name → config key). */
   protected configFlags(): Partial<Record<ConfigKey, string | number | undefined>> {

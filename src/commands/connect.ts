@@ -38,8 +38,8 @@ export default class Connect extends BaseCommand<typeof Connect> {
       this.present(result, renderConnect)
       if (!this.jsonEnabled()) for (const note of connectNotes(result, run)) process.stderr.write(note + '\n')
     }
-    if (result.exitCode !== undefined) process.exitCode = result.exitCode
-    else if (!result.installed && result.server !== 'rabbitmq') process.exitCode = ExitCode.failure
+    if (result.exitCode !== undefined) this.exitWith(result.exitCode)
+    else if (!result.installed && result.server !== 'rabbitmq') this.exitWith(ExitCode.failure)
     return result
   }
 }

@@ -9,7 +9,7 @@ export default class Doctor extends BaseCommand<typeof Doctor> {
 
   public async run(): Promise<DoctorResult> {
     const result = this.present(await doctor(this.mm), renderDoctor)
-    if (!result.ok) process.exitCode = ExitCode.preflight
+    if (!result.ok) this.exitWith(ExitCode.preflight)
     return result
   }
 }

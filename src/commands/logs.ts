@@ -2,7 +2,6 @@ import {Args, Flags} from '@oclif/core'
 
 import {BaseCommand} from '../base-command.js'
 import {followLogs, logSources, readLogs} from '../operations/logs.js'
-import {onInterrupt} from '../ui/progress.js'
 
 export default class Logs extends BaseCommand<typeof Logs> {
   static override summary = 'Merged, prefixed logs of the running platform'
@@ -20,9 +19,6 @@ export default class Logs extends BaseCommand<typeof Logs> {
     const sources = logSources(this.mm.dataDir, argv as string[])
     for (const line of readLogs(sources, this.flags.lines)) process.stdout.write(line + '\n')
     if (!this.flags.follow) return
-    const controller = new AbortController()
-    const off = onInterrupt(() => controller.abort())
-    await followLogs(sources, (line) => process.stdout.write(line + '\n'), controller.signal)
-    off()
+    await followLogs(sources, (line) => process.stdout.write(line + '\n'), this.signal)
   }
 }

@@ -6,7 +6,6 @@ import {InterruptedError} from '../lib/errors.js'
 import {untilAborted} from '../lib/proc.js'
 import {runComponent} from '../operations/run.js'
 import {COMPONENTS, type ComponentName, DEFAULT_PORTS} from '../runtime/components.js'
-import {onInterrupt} from '../ui/progress.js'
 
 export default class Run extends BaseCommand<typeof Run> {
   static override summary = 'Run one component alone (scale out by running more)'
@@ -27,16 +26,10 @@ export default class Run extends BaseCommand<typeof Run> {
 
   public async run(): Promise<void> {
     const component = this.args.component as ComponentName
-    const controller = new AbortController()
-    const off = onInterrupt(() => controller.abort())
-    try {
-      const host = await runComponent({config: this.mm, logger: this.logger, component, port: this.flags.port ?? DEFAULT_PORTS[component]})
-      this.logger.info('run.ready', {component, url: host.gateway.url, hint: 'Ctrl-C stops it'})
-      await untilAborted(controller.signal)
-      await host.stop()
-      throw new InterruptedError(`${component} stopped`)
-    } finally {
-      off()
-    }
+    const host = await runComponent({config: this.mm, logger: this.logger, component, port: this.flags.port ?? DEFAULT_PORTS[component]})
+    this.logger.info('run.ready', {component, url: host.gateway.url, hint: 'Ctrl-C stops it'})
+    await untilAborted(this.signal)
+    await host.stop()
+    throw new InterruptedError(`${component} stopped`)
   }
 }

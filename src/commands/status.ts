@@ -4,7 +4,6 @@ import {BaseCommand} from '../base-command.js'
 import {ExitCode} from '../lib/errors.js'
 import {sleep} from '../lib/proc.js'
 import {collectStatus, type PlatformStatus} from '../operations/status.js'
-import {onInterrupt} from '../ui/progress.js'
 import {renderStatus} from '../ui/text/platform.js'
 import {terminal} from '../ui/terminal.js'
 
@@ -18,17 +17,14 @@ export default class Status extends BaseCommand<typeof Status> {
   public async run(): Promise<PlatformStatus> {
     let status = await collectStatus(this.mm, this.logger)
     if (this.flags.watch && !this.jsonEnabled()) {
-      const controller = new AbortController()
-      const off = onInterrupt(() => controller.abort())
       const clear = terminal().interactive ? '\u001B[2J\u001B[H' : ''
-      while (!controller.signal.aborted) {
+      while (!this.signal.aborted) {
         process.stdout.write(`${clear}${renderStatus(status)}\n${clear ? '' : '\n'}`)
-        await sleep(2000, controller.signal)
-        if (!controller.signal.aborted) status = await collectStatus(this.mm, this.logger)
+        await sleep(2000, this.signal)
+        if (!this.signal.aborted) status = await collectStatus(this.mm, this.logger)
       }
-      off()
     } else this.present(status, renderStatus)
-    if (!status.healthy) process.exitCode = ExitCode.failure
+    if (!status.healthy) this.exitWith(ExitCode.failure)
     return status
   }
 }

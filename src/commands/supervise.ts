@@ -11,7 +11,6 @@ import {untilAborted} from '../lib/proc.js'
 import {buildRunners, resolveSelection, type Selection} from '../runtime/components.js'
 import {startPlatform} from '../runtime/host.js'
 import {SUPERVISOR_LOG} from '../operations/up.js'
-import {onInterrupt} from '../ui/progress.js'
 
 /** The background process behind `mm up -d`: runs the runners and the gateway until SIGTERM. */
 export default class Supervise extends BaseCommand<typeof Supervise> {
@@ -33,17 +32,14 @@ export default class Supervise extends BaseCommand<typeof Supervise> {
     if (!endpoints) throw new UserError('the infrastructure is not up', 'start with mm up -d')
     const selection: Selection = {components: this.flags.component ?? [], excluded: this.flags.exclude ?? []}
     const runners = await buildRunners(resolveSelection(selection).start)
-    const controller = new AbortController()
-    const off = onInterrupt(() => controller.abort())
     const host = await startPlatform({config: this.mm, endpoints, logger, runners, infra: () => ({runtime: state.runtime})})
     store.update(
       (s) => s && {...s, supervisor: {pid: process.pid, mode: 'detached', startedAt: new Date().toISOString(), http: host.gateway.url, ready: true, selection}},
     )
     logger.info('supervisor.ready', {pid: process.pid, gateway: host.gateway.url})
-    await untilAborted(controller.signal)
+    await untilAborted(this.signal)
     logger.info('supervisor.stopping')
     await host.stop()
     store.update((s) => s && (s.supervisor?.pid === process.pid ? {...s, supervisor: undefined} : s))
-    off()
   }
 }

@@ -7,7 +7,7 @@ import {untilAborted} from '../lib/proc.js'
 import {up, type UpResult} from '../operations/up.js'
 import {COMPONENTS} from '../runtime/components.js'
 import {renderUp} from '../ui/text/platform.js'
-import {onInterrupt, progressPrinter} from '../ui/progress.js'
+import {progressPrinter} from '../ui/progress.js'
 
 export default class Up extends BaseCommand<typeof Up> {
   static override summary = 'Bring the platform up: infrastructure, migrations, topology, runners'
@@ -36,34 +36,28 @@ export default class Up extends BaseCommand<typeof Up> {
   }
 
   public async run(): Promise<Omit<UpResult, 'host' | 'infra'>> {
-    const controller = new AbortController()
-    const off = onInterrupt(() => controller.abort())
-    try {
-      const {argv} = await this.parse(Up)
-      const selection = {components: argv as string[], excluded: [...this.mm.exclude]}
-      const result = await up({
-        config: this.mm,
-        logger: this.logger,
-        mode: this.mm.infra,
-        detach: this.flags.detach,
-        signal: controller.signal,
-        onProgress: progressPrinter(),
-        selection,
-      })
-      const {host, infra, ...printable} = result
-      this.present(printable, renderUp)
-      if (host && infra) {
-        this.logger.info('up.streaming', {hint: 'Ctrl-C stops everything'})
-        await untilAborted(controller.signal)
-        this.logger.info('up.stopping')
-        await host.stop()
-        const {down} = await import('../operations/down.js')
-        await down({config: this.mm, logger: this.logger, volumes: false})
-        throw new InterruptedError('stopped by Ctrl-C')
-      }
-      return printable
-    } finally {
-      off()
+    const {argv} = await this.parse(Up)
+    const selection = {components: argv as string[], excluded: [...this.mm.exclude]}
+    const result = await up({
+      config: this.mm,
+      logger: this.logger,
+      mode: this.mm.infra,
+      detach: this.flags.detach,
+      signal: this.signal,
+      onProgress: progressPrinter(),
+      selection,
+    })
+    const {host, infra, ...printable} = result
+    this.present(printable, renderUp)
+    if (host && infra) {
+      this.logger.info('up.streaming', {hint: 'Ctrl-C stops everything'})
+      await untilAborted(this.signal)
+      this.logger.info('up.stopping')
+      await host.stop()
+      const {down} = await import('../operations/down.js')
+      await down({config: this.mm, logger: this.logger, volumes: false})
+      throw new InterruptedError('stopped by Ctrl-C')
     }
+    return printable
   }
 }

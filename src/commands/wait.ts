@@ -4,7 +4,7 @@ import {BaseCommand} from '../base-command.js'
 import {ENV} from '../config/index.js'
 import {ExitCode, InterruptedError} from '../lib/errors.js'
 import {WAIT_CONDITIONS, type WaitCondition, type WaitResult, waitUntil} from '../operations/wait.js'
-import {onInterrupt, waitProgress} from '../ui/progress.js'
+import {waitProgress} from '../ui/progress.js'
 import {renderWait} from '../ui/text/wait.js'
 
 export default class Wait extends BaseCommand<typeof Wait> {
@@ -26,24 +26,18 @@ export default class Wait extends BaseCommand<typeof Wait> {
   }
 
   public async run(): Promise<WaitResult> {
-    const controller = new AbortController()
-    const off = onInterrupt(() => controller.abort())
-    try {
-      const condition = this.flags.for as WaitCondition
-      const progress = waitProgress(condition)
-      const result = await waitUntil({
-        config: this.mm,
-        logger: this.logger,
-        for: condition,
-        timeoutMs: this.mm.waitTimeoutMs,
-        signal: controller.signal,
-        onProgress: progress.update,
-      }).finally(progress.done)
-      if (controller.signal.aborted) throw new InterruptedError('stopped waiting (Ctrl-C)')
-      if (!result.reached) process.exitCode = ExitCode.readinessTimeout
-      return this.present(result, renderWait)
-    } finally {
-      off()
-    }
+    const condition = this.flags.for as WaitCondition
+    const progress = waitProgress(condition)
+    const result = await waitUntil({
+      config: this.mm,
+      logger: this.logger,
+      for: condition,
+      timeoutMs: this.mm.waitTimeoutMs,
+      signal: this.signal,
+      onProgress: progress.update,
+    }).finally(progress.done)
+    if (this.signal.aborted) throw new InterruptedError('stopped waiting (Ctrl-C)')
+    if (!result.reached) this.exitWith(ExitCode.readinessTimeout)
+    return this.present(result, renderWait)
   }
 }

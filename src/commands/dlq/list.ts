@@ -12,7 +12,7 @@ export default class DlqList extends BaseCommand<typeof DlqList> {
   public async run(): Promise<DlqListResult> {
     const endpoints = await requireEndpoints(this.mm, this.logger)
     const result = this.present(await listDlqs({endpoints, logger: this.logger}), renderDlqList)
-    if (result.dlqs.some((d) => d.error)) process.exitCode = ExitCode.failure
+    if (result.dlqs.some((d) => d.error)) this.exitWith(ExitCode.failure)
     return result
   }
 }

@@ -24,7 +24,7 @@ export default class DlqPurge extends BaseCommand<typeof DlqPurge> {
     const confirm = dryRun ? undefined : confirmation('purge', this.flags.yes)
     const endpoints = await requireEndpoints(this.mm, this.logger)
     const result = await purgeDlq({endpoints, logger: this.logger, dlq: this.args.dlq, dryRun, confirm})
-    if (result.declined) process.exitCode = ExitCode.failure
+    if (result.declined) this.exitWith(ExitCode.failure)
     return this.present(result, renderDlqPurge)
   }
 }

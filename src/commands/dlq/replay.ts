@@ -3,7 +3,6 @@ import {Args, Flags} from '@oclif/core'
 import {BaseCommand} from '../../base-command.js'
 import {ExitCode} from '../../lib/errors.js'
 import {dlqCatalog, replayDlq, type ReplayResult, requireEndpoints, resolveDlq} from '../../operations/dlq/index.js'
-import {onInterrupt} from '../../ui/progress.js'
 import {confirmation, renderDlqReplay, replayProgress} from '../../ui/text/dlq.js'
 
 export default class DlqReplay extends BaseCommand<typeof DlqReplay> {
@@ -39,8 +38,6 @@ export default class DlqReplay extends BaseCommand<typeof DlqReplay> {
     const dryRun = this.flags['dry-run']
     const confirm = dryRun ? undefined : confirmation('replay', this.flags.yes)
     const endpoints = await requireEndpoints(this.mm, this.logger)
-    const controller = new AbortController()
-    const off = onInterrupt(() => controller.abort())
     const progress = replayProgress()
     try {
       const result = await replayDlq({
@@ -52,15 +49,14 @@ export default class DlqReplay extends BaseCommand<typeof DlqReplay> {
         limit: this.flags.limit,
         rate: this.flags.rate,
         maxReplays: this.flags['max-replays'],
-        signal: controller.signal,
+        signal: this.signal,
         onProgress: progress.update,
       })
-      if (result.interrupted) process.exitCode = ExitCode.interrupted
-      else if (result.declined) process.exitCode = ExitCode.failure
+      if (result.interrupted) this.exitWith(ExitCode.interrupted)
+      else if (result.declined) this.exitWith(ExitCode.failure)
       return this.present(result, renderDlqReplay)
     } finally {
       progress.done()
-      off()
     }
   }
 }

@@ -8,7 +8,6 @@ import {platformApi} from '../../operations/api.js'
 import {loadOrders, type LoadOrdersResult} from '../../operations/load/orders.js'
 import {parseThreshold} from '../../operations/load/thresholds.js'
 import {createProgress} from '../../ui/load-progress.js'
-import {onInterrupt} from '../../ui/progress.js'
 import {renderLoadOrders} from '../../ui/text/load.js'
 
 const duration = (flag: string, value: string | undefined): number | undefined => {
@@ -44,33 +43,27 @@ export default class LoadOrders extends BaseCommand<typeof LoadOrders> {
     const thresholds = (this.flags.threshold ?? []).map(parseThreshold)
     const total = this.flags.total
     const durationMs = total === undefined ? (duration('duration', this.flags.duration) ?? 10_000) : undefined
-    const controller = new AbortController()
-    const off = onInterrupt(() => controller.abort())
     const expected = total ?? Math.max(1, Math.round(((durationMs ?? 0) / 1000) * (this.flags.rate || 1)))
     const progress = createProgress({label: 'orders', total: expected, unit: 'orders'})
-    try {
-      const result = await loadOrders({
-        api: platformApi(this.mm),
-        redisUrl: (await resolveEndpoints(this.mm, this.logger))?.redis,
-        signal: controller.signal,
-        rate: this.flags.rate,
-        concurrency: this.flags.concurrency,
-        durationMs,
-        total,
-        warmupMs: duration('warmup', this.flags.warmup) ?? 0,
-        percentiles,
-        thresholds,
-        stepTimeoutMs: duration('step-timeout', this.flags['step-timeout']) ?? 30_000,
-        seed: this.flags.seed,
-        onProgress: (p) => progress.update(p.completed + p.errors, {errors: p.errors, 'in flight': p.inFlight}),
-      })
-      progress.stop()
-      for (const w of result.warnings) this.logger.warn('load.warning', {message: w})
-      if (controller.signal.aborted) process.exitCode = ExitCode.interrupted
-      else if (result.thresholds.some((t) => !t.ok)) process.exitCode = ExitCode.thresholds
-      return this.present(result, renderLoadOrders)
-    } finally {
-      off()
-    }
+    const result = await loadOrders({
+      api: platformApi(this.mm),
+      redisUrl: (await resolveEndpoints(this.mm, this.logger))?.redis,
+      signal: this.signal,
+      rate: this.flags.rate,
+      concurrency: this.flags.concurrency,
+      durationMs,
+      total,
+      warmupMs: duration('warmup', this.flags.warmup) ?? 0,
+      percentiles,
+      thresholds,
+      stepTimeoutMs: duration('step-timeout', this.flags['step-timeout']) ?? 30_000,
+      seed: this.flags.seed,
+      onProgress: (p) => progress.update(p.completed + p.errors, {errors: p.errors, 'in flight': p.inFlight}),
+    })
+    progress.stop()
+    for (const w of result.warnings) this.logger.warn('load.warning', {message: w})
+    if (this.signal.aborted) this.exitWith(ExitCode.interrupted)
+    else if (result.thresholds.some((t) => !t.ok)) this.exitWith(ExitCode.thresholds)
+    return this.present(result, renderLoadOrders)
   }
 }

@@ -5,7 +5,6 @@ import {resolveEndpoints} from '../../infra/platform.js'
 import {ExitCode, UserError} from '../../lib/errors.js'
 import {loadPulses, type LoadPulsesResult} from '../../operations/load/pulses.js'
 import {createProgress} from '../../ui/load-progress.js'
-import {onInterrupt} from '../../ui/progress.js'
 import {renderLoadPulses} from '../../ui/text/load.js'
 
 export default class LoadPulses extends BaseCommand<typeof LoadPulses> {
@@ -29,34 +28,28 @@ export default class LoadPulses extends BaseCommand<typeof LoadPulses> {
     const endpoints = await resolveEndpoints(this.mm, this.logger)
     if (!endpoints) throw new UserError('the platform is not running', 'start it with mm up -d')
     const invalidRatio = Number(this.flags['invalid-ratio'])
-    const controller = new AbortController()
-    const off = onInterrupt(() => controller.abort())
     const progress = createProgress({label: 'pulses', total: this.flags.total, unit: 'pulses'})
-    try {
-      const result = await loadPulses({
-        endpoints,
-        logger: this.logger,
-        signal: controller.signal,
-        total: this.flags.total,
-        rate: this.flags.rate,
-        workers: this.flags.workers,
-        tenants: this.flags.tenants,
-        skus: this.flags.skus,
-        units: this.flags.units
-          .split(',')
-          .map((u) => u.trim())
-          .filter(Boolean),
-        invalidRatio: Number.isFinite(invalidRatio) ? invalidRatio : -1,
-        seed: this.flags.seed,
-        onProgress: (p) => progress.update(p.published),
-      })
-      progress.update(result.published)
-      progress.stop()
-      for (const w of result.warnings) this.logger.warn('load.warning', {message: w})
-      if (controller.signal.aborted) process.exitCode = ExitCode.interrupted
-      return this.present(result, renderLoadPulses)
-    } finally {
-      off()
-    }
+    const result = await loadPulses({
+      endpoints,
+      logger: this.logger,
+      signal: this.signal,
+      total: this.flags.total,
+      rate: this.flags.rate,
+      workers: this.flags.workers,
+      tenants: this.flags.tenants,
+      skus: this.flags.skus,
+      units: this.flags.units
+        .split(',')
+        .map((u) => u.trim())
+        .filter(Boolean),
+      invalidRatio: Number.isFinite(invalidRatio) ? invalidRatio : -1,
+      seed: this.flags.seed,
+      onProgress: (p) => progress.update(p.published),
+    })
+    progress.update(result.published)
+    progress.stop()
+    for (const w of result.warnings) this.logger.warn('load.warning', {message: w})
+    if (this.signal.aborted) this.exitWith(ExitCode.interrupted)
+    return this.present(result, renderLoadPulses)
   }
 }

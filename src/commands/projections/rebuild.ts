@@ -4,7 +4,6 @@ import {BaseCommand} from '../../base-command.js'
 import {ENV} from '../../config/index.js'
 import {ExitCode} from '../../lib/errors.js'
 import {parseViews, rebuildProjections, type RebuildResult, requireEndpoints} from '../../operations/projections/index.js'
-import {onInterrupt} from '../../ui/progress.js'
 import {projectionsProgress, rebuildConfirmation, renderRebuild} from '../../ui/text/projections.js'
 
 export default class ProjectionsRebuild extends BaseCommand<typeof ProjectionsRebuild> {
@@ -37,21 +36,18 @@ export default class ProjectionsRebuild extends BaseCommand<typeof ProjectionsRe
     const dryRun = this.flags['dry-run']
     const confirm = dryRun ? undefined : rebuildConfirmation(this.flags.yes)
     const endpoints = await requireEndpoints(this.mm, this.logger)
-    const controller = new AbortController()
-    const off = onInterrupt(() => controller.abort())
     const progress = projectionsProgress()
     try {
       const result = await rebuildProjections(
         {endpoints, logger: this.logger},
-        {views, dryRun, confirm, limit: this.flags.limit, timeoutMs: this.mm.waitTimeoutMs, signal: controller.signal, onProgress: progress.update},
+        {views, dryRun, confirm, limit: this.flags.limit, timeoutMs: this.mm.waitTimeoutMs, signal: this.signal, onProgress: progress.update},
       )
       progress.done()
-      if (result.interrupted || result.verify?.interrupted) process.exitCode = ExitCode.interrupted
-      else if (result.declined || (!result.dryRun && !result.ok)) process.exitCode = ExitCode.failure
+      if (result.interrupted || result.verify?.interrupted) this.exitWith(ExitCode.interrupted)
+      else if (result.declined || (!result.dryRun && !result.ok)) this.exitWith(ExitCode.failure)
       return this.present(result, renderRebuild)
     } finally {
       progress.done()
-      off()
     }
   }
 }

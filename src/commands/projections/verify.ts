@@ -4,7 +4,6 @@ import {BaseCommand} from '../../base-command.js'
 import {ENV} from '../../config/index.js'
 import {ExitCode} from '../../lib/errors.js'
 import {parseViews, requireEndpoints, verifyProjections, type VerifyResult} from '../../operations/projections/index.js'
-import {onInterrupt} from '../../ui/progress.js'
 import {projectionsProgress, renderVerify} from '../../ui/text/projections.js'
 
 export default class ProjectionsVerify extends BaseCommand<typeof ProjectionsVerify> {
@@ -33,21 +32,18 @@ export default class ProjectionsVerify extends BaseCommand<typeof ProjectionsVer
     const {argv} = await this.parse(ProjectionsVerify)
     const views = parseViews(argv as string[])
     const endpoints = await requireEndpoints(this.mm, this.logger)
-    const controller = new AbortController()
-    const off = onInterrupt(() => controller.abort())
     const progress = projectionsProgress()
     try {
       const result = await verifyProjections(
         {endpoints, logger: this.logger},
-        {views, limit: this.flags.limit, timeoutMs: this.mm.waitTimeoutMs, signal: controller.signal, onProgress: progress.update},
+        {views, limit: this.flags.limit, timeoutMs: this.mm.waitTimeoutMs, signal: this.signal, onProgress: progress.update},
       )
       progress.done()
-      if (result.interrupted) process.exitCode = ExitCode.interrupted
-      else if (!result.ok) process.exitCode = ExitCode.failure
+      if (result.interrupted) this.exitWith(ExitCode.interrupted)
+      else if (!result.ok) this.exitWith(ExitCode.failure)
       return this.present(result, renderVerify)
     } finally {
       progress.done()
-      off()
     }
   }
 }
