@@ -6,21 +6,11 @@ import type {PlatformStatus} from '../../operations/status.js'
 import {AggregatesPanel, FeedPanel, ProjectionsPanel} from './data-panels.js'
 import {progressText} from '../text/projections.js'
 import {HelpOverlay} from './help.js'
+import {initialKeyState, type KeyState, onKey, type Mode, type ProjectionsAction} from './keys.js'
 import {dlqRows, QueuesPanel} from './queues-panel.js'
 import {ServicesPanel} from './services-panel.js'
 import {useFeed} from './use-feed.js'
 import {usePoll} from './use-poll.js'
-
-const PANELS = ['services', 'queues', 'projections', 'aggregates', 'feed'] as const
-type PanelName = (typeof PANELS)[number]
-
-type ProjectionsAction = 'verify' | 'rebuild'
-type Mode =
-  | {kind: 'normal'}
-  | {kind: 'help'}
-  | {kind: 'confirm'; dlq: string; messages: number}
-  | {kind: 'confirm-projections'; action: ProjectionsAction}
-  | {kind: 'busy'; what: string}
 
 const PROJECTIONS_QUESTION: Record<ProjectionsAction, string> = {
   verify: 'Verify every document of the read model against the write models?',
@@ -45,21 +35,16 @@ export const Dashboard = ({source, intervalMs, interactive, onQuit}: {source: Da
   const {exit} = useApp()
   const {stdout} = useStdout()
   const [size, setSize] = useState({columns: stdout.columns || 160, rows: stdout.rows || 48})
-  // Key handling reads refs: keys arriving before React re-attaches the handler still see the
-  // latest mode and focus (no double replay on "yy", no lost tab on two quick tabs).
-  const [focus, setFocusState] = useState<PanelName>('services')
-  const focusRef = useRef<PanelName>('services')
-  const setFocus = (f: PanelName) => {
-    focusRef.current = f
-    setFocusState(f)
+  // Key state lives in a ref read by one stable handler (keys.ts): Ink subscribes to stdin once,
+  // and keys arriving before a re-render still see the latest mode and focus.
+  const [keys, setKeys] = useState<KeyState>(initialKeyState)
+  const keysRef = useRef<KeyState>(initialKeyState)
+  const setKeyState = (next: KeyState) => {
+    keysRef.current = next
+    setKeys(next)
   }
-  const [selectedDlq, setSelectedDlq] = useState(0)
-  const [mode, setModeState] = useState<Mode>({kind: 'normal'})
-  const modeRef = useRef<Mode>({kind: 'normal'})
-  const setMode = (m: Mode) => {
-    modeRef.current = m
-    setModeState(m)
-  }
+  const setMode = (mode: Mode) => setKeyState({...keysRef.current, mode})
+  const {mode, focus, selectedDlq} = keys
   const [message, setMessage] = useState<{text: string; error: boolean}>()
   const [progress, setProgress] = useState<string>()
   const poll = usePoll(() => source.status(), intervalMs)
@@ -106,46 +91,21 @@ export const Dashboard = ({source, intervalMs, interactive, onQuit}: {source: Da
     setProgress(progressText(p))
   }, [])
 
-  useInput(
-    (input, key) => {
-      const mode = modeRef.current
-      const focus = focusRef.current
-      if (key.ctrl && input === 'c') return quit()
-      if (mode.kind === 'help') return setMode({kind: 'normal'})
-      if (mode.kind === 'busy') return input === 'q' ? quit() : undefined
-      if (mode.kind === 'confirm') {
-        if (input === 'y' || input === 'Y') run(`replay ${mode.dlq}`, () => source.replay(mode.dlq))
-        else setMode({kind: 'normal'})
-        return
-      }
-      if (mode.kind === 'confirm-projections') {
-        if (input === 'y' || input === 'Y') run(mode.action, () => source[mode.action](onProgress))
-        else setMode({kind: 'normal'})
-        return
-      }
-      if (input === 'q') return quit()
-      if (input === '?') return setMode({kind: 'help'})
-      const i = PANELS.indexOf(focus)
-      if (key.tab && !key.shift) return setFocus(PANELS[(i + 1) % PANELS.length]!)
-      if (key.tab && key.shift) return setFocus(PANELS[(i + PANELS.length - 1) % PANELS.length]!)
-      if (key.rightArrow) return setFocus(PANELS[(i + 1) % PANELS.length]!)
-      if (key.leftArrow) return setFocus(PANELS[(i + PANELS.length - 1) % PANELS.length]!)
-      if (focus === 'queues' && (key.upArrow || key.downArrow) && dlqs.length > 0) {
-        return setSelectedDlq((s) => (Math.min(s, dlqs.length - 1) + (key.downArrow ? 1 : dlqs.length - 1)) % dlqs.length)
-      }
-      if (key.upArrow) return setFocus(PANELS[Math.max(0, i - 2)]!)
-      if (key.downArrow) return setFocus(PANELS[Math.min(PANELS.length - 1, i + 2)]!)
-      if (input === 'f') return run('flush', () => source.flush())
-      if (input === 'v') return setMode({kind: 'confirm-projections', action: 'verify'})
-      if (input === 'b') return setMode({kind: 'confirm-projections', action: 'rebuild'})
-      if (input === 'r') {
-        const dlq = dlqs[selected]
-        if (focus !== 'queues' || !dlq) return setMessage({text: 'select a DLQ in the Queues panel first (tab to it, ↑↓ to choose)', error: true})
-        return setMode({kind: 'confirm', dlq: dlq.name, messages: dlq.messages})
-      }
-    },
-    {isActive: interactive},
-  )
+  // Everything the key handler needs from this render, for the stable handler to read.
+  const latest = useRef({dlqs, quit, run, source, onProgress, setMessage})
+  latest.current = {dlqs, quit, run, source, onProgress, setMessage}
+  const handleKey = useCallback((input: string, key: Parameters<Parameters<typeof useInput>[0]>[1]) => {
+    const {dlqs, quit, run, source, onProgress, setMessage} = latest.current
+    const {state, effect} = onKey(keysRef.current, input, key, dlqs)
+    if (state !== keysRef.current) setKeyState(state)
+    if (!effect) return
+    if (effect.kind === 'quit') quit()
+    else if (effect.kind === 'flush') run('flush', () => source.flush())
+    else if (effect.kind === 'replay') run(`replay ${effect.dlq}`, () => source.replay(effect.dlq))
+    else if (effect.kind === 'projections') run(effect.action, () => source[effect.action](onProgress))
+    else setMessage({text: effect.text, error: true})
+  }, [])
+  useInput(handleKey, {isActive: interactive})
 
   const half = '50%'
   const status = poll.value
