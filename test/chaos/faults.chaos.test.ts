@@ -5,7 +5,7 @@ import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
 import {groupMembers, isAlive} from '../../src/lib/proc.js'
 import {json} from '../e2e/cli.js'
-import {eventually} from '../integration/harness.js'
+import {eventually} from '../support/poll.js'
 import {writeReliability, type CaseFigures} from './figures.js'
 import {checkOracles, milli, pulseKey} from './oracle.js'
 import {type ChaosPlatform, inFlight, startChaosPlatform} from './platform.js'

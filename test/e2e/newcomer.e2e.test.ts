@@ -6,6 +6,7 @@ import {execa} from 'execa'
 import pg from 'pg'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
+import {http} from '../support/poll.js'
 import {json, mm} from './cli.js'
 
 // Under /tmp so the postgres user can reach the data directory.
@@ -34,15 +35,8 @@ interface StatusJson {
 }
 
 let api = ''
-const call = async (method: string, path: string, body?: unknown) => {
-  const res = await fetch(`${api}${path}`, {
-    method,
-    headers: body === undefined ? {} : {'content-type': 'application/json'},
-    body: body === undefined ? undefined : JSON.stringify(body),
-  })
-  const text = await res.text()
-  return {status: res.status, body: text ? JSON.parse(text) : undefined}
-}
+/** JSON over HTTP against the platform's gateway (test/support/poll.ts). */
+const call = (method: string, path: string, body?: unknown, headers: Record<string, string> = {}) => http(api, method, path, body, headers)
 const gatewayOf = (r: Awaited<ReturnType<typeof mm>>) => json<{endpoints: {name: string; url: string}[]}>(r).endpoints.find((e) => e.name === 'gateway')!.url
 
 /** A newcomer's first hour: some runners only, connection settings, a client, and waiting for quiet. */

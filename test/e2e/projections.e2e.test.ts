@@ -4,6 +4,7 @@ import {chmodSync, mkdtempSync, readFileSync, rmSync} from 'node:fs'
 import {MongoClient} from 'mongodb'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
+import {eventually, http} from '../support/poll.js'
 import {json, mm} from './cli.js'
 
 // Under /tmp so the postgres user can reach the data directory.
@@ -12,22 +13,8 @@ chmodSync(cwd, 0o755)
 const mongoUrl = () => (JSON.parse(readFileSync(`${cwd}/.mm/state.json`, 'utf8')) as {servers: Record<string, {url: string}>}).servers.mongo!.url
 
 let api = ''
-const call = async (method: string, path: string, body?: unknown) => {
-  const res = await fetch(`${api}${path}`, {
-    method,
-    headers: body === undefined ? {} : {'content-type': 'application/json'},
-    body: body === undefined ? undefined : JSON.stringify(body),
-  })
-  const text = await res.text()
-  return {status: res.status, body: text ? JSON.parse(text) : undefined}
-}
-const eventually = async (what: string, check: () => Promise<boolean>, timeoutMs = 30_000): Promise<void> => {
-  const deadline = Date.now() + timeoutMs
-  while (!(await check().catch(() => false))) {
-    if (Date.now() > deadline) throw new Error(`${what}: not within ${timeoutMs}ms`)
-    await new Promise((r) => setTimeout(r, 50))
-  }
-}
+/** JSON over HTTP against the platform's gateway (test/support/poll.ts). */
+const call = (method: string, path: string, body?: unknown, headers: Record<string, string> = {}) => http(api, method, path, body, headers)
 
 const VIEW_SHAPE = {
   view: expect.any(String),
@@ -69,7 +56,7 @@ describe('mm projections (built CLI, native platform)', () => {
       const created = await call('POST', '/orders', {customer_id: customer.body.id, items: [{product_id: product.body.id, quantity: 1}]})
       expect(created.status).toBe(201)
       order = created.body.id
-      await eventually('reserved', async () => (await call('GET', `/orders/${order}`)).body.status === 'RESERVED')
+      await eventually(async () => (await call('GET', `/orders/${order}`)).body.status === 'RESERVED', {what: 'reserved', timeoutMs: 30_000})
       expect((await call('POST', `/orders/${order}/pay`)).status).toBe(200)
     }
     const drained = await mm(['wait', '--for', 'drained', '--timeout', '60s'], {cwd})

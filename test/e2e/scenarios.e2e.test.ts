@@ -5,6 +5,7 @@ import amqp from 'amqplib'
 import pg from 'pg'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
+import {eventually, http} from '../support/poll.js'
 import {json, mm} from './cli.js'
 
 // Under /tmp so the postgres user can reach the data directory.
@@ -21,24 +22,8 @@ const servers = (): Servers => {
 }
 
 let api = ''
-const call = async (method: string, path: string, body?: unknown, headers: Record<string, string> = {}) => {
-  const res = await fetch(`${api}${path}`, {
-    method,
-    headers: {...(body === undefined ? {} : {'content-type': 'application/json'}), ...headers},
-    body: body === undefined ? undefined : JSON.stringify(body),
-  })
-  const text = await res.text()
-  return {status: res.status, body: text ? JSON.parse(text) : undefined}
-}
-const eventually = async <T>(what: string, check: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> => {
-  const deadline = Date.now() + timeoutMs
-  for (;;) {
-    const v = await check().catch(() => undefined)
-    if (v !== undefined) return v
-    if (Date.now() > deadline) throw new Error(`${what}: not within ${timeoutMs}ms`)
-    await new Promise((r) => setTimeout(r, 50))
-  }
-}
+/** JSON over HTTP against the platform's gateway (test/support/poll.ts). */
+const call = (method: string, path: string, body?: unknown, headers: Record<string, string> = {}) => http(api, method, path, body, headers)
 
 /** The platform from outside: `mm up` with every component, driven through its HTTP API and CLI. */
 describe('scenarios against mm up', () => {
@@ -66,20 +51,29 @@ describe('scenarios against mm up', () => {
     const order = await call('POST', '/orders', {customer_id: customer.body.id, items: [{product_id: product.body.id, quantity: 2}]})
     expect(order.status).toBe(201)
     expect(order.body).toMatchObject({status: 'PENDING', total_cents: 2500, items: [{product_id: product.body.id, quantity: 2, unit_price_cents: 1250}]})
-    await eventually('RESERVED', async () => ((await call('GET', `/orders/${order.body.id}`)).body.status === 'RESERVED' ? true : undefined))
-    expect((await call('POST', `/orders/${order.body.id}/pay`)).status).toBe(200)
-    const view = await eventually('PAID in the read model', async () => {
-      const v = await call('GET', `/q/orders/${order.body.id}`)
-      return v.status === 200 && v.body.status === 'PAID' ? v.body : undefined
+    await eventually(async () => ((await call('GET', `/orders/${order.body.id}`)).body.status === 'RESERVED' ? true : undefined), {
+      what: 'RESERVED',
+      timeoutMs: 30_000,
     })
+    expect((await call('POST', `/orders/${order.body.id}/pay`)).status).toBe(200)
+    const view = await eventually(
+      async () => {
+        const v = await call('GET', `/q/orders/${order.body.id}`)
+        return v.status === 200 && v.body.status === 'PAID' ? v.body : undefined
+      },
+      {what: 'PAID in the read model', timeoutMs: 30_000},
+    )
     expect(view.customer).toEqual({id: customer.body.id, name: 'Ana Souza', email: customer.body.email})
     expect(view.items[0]).toMatchObject({sku: product.body.sku, name: 'Lamp', quantity: 2})
     expect(view.paid_at).toBeTruthy()
     // The customer counter, through the cache (deleted on every change).
-    const c = await eventually('orders_count 1', async () => {
-      const r = await call('GET', `/customers/${customer.body.id}`)
-      return r.body.orders_count === 1 ? r.body : undefined
-    })
+    const c = await eventually(
+      async () => {
+        const r = await call('GET', `/customers/${customer.body.id}`)
+        return r.body.orders_count === 1 ? r.body : undefined
+      },
+      {what: 'orders_count 1', timeoutMs: 30_000},
+    )
     expect(c.orders_count).toBe(1)
     expect((await call('GET', `/products/${product.body.id}`)).body.stock).toBe(3)
     // A transition not allowed names the current status.
@@ -93,10 +87,14 @@ describe('scenarios against mm up', () => {
     const product = await call('POST', '/products', {sku: `SKU-${randomUUID().slice(0, 8)}`, name: 'Rare', price_cents: 100, stock: 1})
     const order = await call('POST', '/orders', {customer_id: customer.body.id, items: [{product_id: product.body.id, quantity: 2}]})
     expect(order.status).toBe(201)
-    await eventually('CANCELED', async () => ((await call('GET', `/orders/${order.body.id}`)).body.status === 'CANCELED' ? true : undefined))
-    await eventually('CANCELED in the read model', async () =>
-      (await call('GET', `/q/orders/${order.body.id}`)).body?.status === 'CANCELED' ? true : undefined,
-    )
+    await eventually(async () => ((await call('GET', `/orders/${order.body.id}`)).body.status === 'CANCELED' ? true : undefined), {
+      what: 'CANCELED',
+      timeoutMs: 30_000,
+    })
+    await eventually(async () => ((await call('GET', `/q/orders/${order.body.id}`)).body?.status === 'CANCELED' ? true : undefined), {
+      what: 'CANCELED in the read model',
+      timeoutMs: 30_000,
+    })
     expect((await call('GET', `/products/${product.body.id}`)).body.stock).toBe(1)
   })
 
@@ -153,7 +151,6 @@ describe('scenarios against mm up', () => {
     await client.connect()
     try {
       await eventually(
-        'all pulses flushed',
         async () => {
           const r = await mm(['flush', '--json'], {cwd})
           expect(r.exitCode, r.stderr).toBe(0)
@@ -165,7 +162,7 @@ describe('scenarios against mm up', () => {
           const want = [...oracle].map(([u, micro]) => [u, `${micro / 1_000_000n}.${String(micro % 1_000_000n).padStart(6, '0')}`] as const)
           return want.every(([u, v]) => got.has(u) && normalise(got.get(u)!) === normalise(v)) ? true : undefined
         },
-        60_000,
+        {what: 'all pulses flushed', timeoutMs: 60_000},
       )
     } finally {
       await client.end()
@@ -215,10 +212,12 @@ describe('scenarios against mm up', () => {
       expect(load.invalid).toBeGreaterThan(0)
       expect(load.valid + load.invalid).toBe(400)
       // The invalid ones are dead-lettered, none lost.
-      await eventually('invalid pulses in pulses.dlq', async () => ((await dlqCount()) === dlqBefore + load.invalid ? true : undefined), 60_000)
+      await eventually(async () => ((await dlqCount()) === dlqBefore + load.invalid ? true : undefined), {
+        what: 'invalid pulses in pulses.dlq',
+        timeoutMs: 60_000,
+      })
       // Every valid one counted: after a flush each key grew by exactly what the load reported.
       await eventually(
-        'totals flushed',
         async () => {
           expect((await mm(['flush', '--json'], {cwd})).exitCode).toBe(0)
           const after = await stored()
@@ -229,14 +228,14 @@ describe('scenarios against mm up', () => {
             ? true
             : undefined
         },
-        60_000,
+        {what: 'totals flushed', timeoutMs: 60_000},
       )
       // Replayed, they fail again and land back in the DLQ: the count comes back, nothing lost.
       const all = await dlqCount()
       const replay = await mm(['dlq', 'replay', 'pulses.dlq', '--yes', '--json'], {cwd})
       expect(replay.exitCode, replay.stderr).toBe(0)
       expect(json<{replayed: number}>(replay).replayed).toBe(all)
-      await eventually('dead letters back in the DLQ', async () => ((await dlqCount()) === all ? true : undefined), 60_000)
+      await eventually(async () => ((await dlqCount()) === all ? true : undefined), {what: 'dead letters back in the DLQ', timeoutMs: 60_000})
     } finally {
       await client.end()
     }

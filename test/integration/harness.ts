@@ -10,10 +10,12 @@ import {applyTopology} from '../../src/infra/topology/apply.js'
 import {namespacedTopology, type Namespace, prefixNamespace, TOPOLOGY} from '../../src/infra/topology/spec.js'
 import type {Endpoints} from '../../src/infra/types.js'
 import {createLogger, fileSink, type Logger} from '../../src/lib/logger.js'
-import {sleep, untilAborted} from '../../src/lib/proc.js'
+import {untilAborted} from '../../src/lib/proc.js'
 import {startPlatform, type PlatformHost} from '../../src/runtime/host.js'
 import {emptyCounters, type Runner, type RunningRunner} from '../../src/runtime/runner.js'
 import {isolatedEndpoints, uniqueName} from './isolation.js'
+
+export {eventually, http} from '../support/poll.js'
 
 export interface TestPlatform {
   /** Base URL of the gateway serving the started runners. */
@@ -46,42 +48,6 @@ export const startTestPlatform = async (opts: {label: string; runners: Runner[];
   })
   const host = await startPlatform({config, endpoints, logger, runners: opts.runners, ns, port: 0})
   return {url: host.gateway.url, endpoints, ns, config, host, logger, logFile, stop: () => host.stop()}
-}
-
-/** Polls `check` until it returns something other than undefined/false, or fails after the deadline. */
-export const eventually = async <T>(
-  check: () => Promise<T | undefined | false>,
-  {timeoutMs = 15_000, intervalMs = 50, what = 'condition'} = {},
-): Promise<T> => {
-  const deadline = Date.now() + timeoutMs
-  let last: unknown
-  for (;;) {
-    try {
-      const value = await check()
-      if (value !== undefined && value !== false) return value
-    } catch (error) {
-      last = error
-    }
-    if (Date.now() > deadline) throw new Error(`${what} not reached within ${timeoutMs}ms${last ? `: ${(last as Error).message}` : ''}`)
-    await sleep(intervalMs)
-  }
-}
-
-/** JSON over HTTP against the gateway. */
-export const http = async <T = any>(
-  base: string,
-  method: string,
-  path: string,
-  body?: unknown,
-  headers: Record<string, string> = {},
-): Promise<{status: number; body: T}> => {
-  const res = await fetch(`${base}${path}`, {
-    method,
-    headers: {...(body === undefined ? {} : {'content-type': 'application/json'}), ...headers},
-    body: body === undefined ? undefined : JSON.stringify(body),
-  })
-  const text = await res.text()
-  return {status: res.status, body: (text ? JSON.parse(text) : undefined) as T}
 }
 
 /** Every message seen on the given topics since the start, in arrival order (a fresh group). */
