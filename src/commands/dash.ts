@@ -4,8 +4,7 @@ import {join} from 'node:path'
 import {Flags} from '@oclif/core'
 
 import {BaseCommand} from '../base-command.js'
-import {parseDuration} from '../lib/duration.js'
-import {UsageError} from '../lib/errors.js'
+import {durationFlag} from '../flags.js'
 import {createLogger, fileSink} from '../lib/logger.js'
 import {createDashSource} from '../operations/dash.js'
 import type {PlatformStatus} from '../operations/status.js'
@@ -19,12 +18,11 @@ export default class Dash extends BaseCommand<typeof Dash> {
   static override examples = ['<%= config.bin %> dash', '<%= config.bin %> dash --once', '<%= config.bin %> dash --json | jq .platform.queues']
   static override flags = {
     once: Flags.boolean({env: 'MM_DASH_ONCE', description: 'print one snapshot and exit'}),
-    interval: Flags.string({env: 'MM_DASH_INTERVAL', default: '1s', description: 'refresh interval (e.g. 1s, 500ms)'}),
+    interval: durationFlag({env: 'MM_DASH_INTERVAL', default: 1000, defaultHelp: async () => '1s', min: 100, description: 'refresh interval (e.g. 1s, 500ms)'}),
   }
 
   public async run(): Promise<PlatformStatus | void> {
-    const intervalMs = parseDuration(this.flags.interval)
-    if (intervalMs === undefined || intervalMs < 100) throw new UsageError(`--interval must be a duration of at least 100ms (got "${this.flags.interval}")`)
+    const intervalMs = this.flags.interval
     const interactive = terminal().interactive && !this.flags.once && !this.jsonEnabled()
     // Nothing may write to the terminal behind Ink's back: logs go to a file while it runs.
     mkdirSync(join(this.mm.dataDir, 'logs'), {recursive: true})

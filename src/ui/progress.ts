@@ -23,28 +23,37 @@ export const onInterrupt = (fn: () => void): (() => void) => {
 }
 
 /**
- * Progress of `mm wait` on stderr: one line redrawn in place on a terminal; otherwise a plain line
- * every 5 seconds (CI logs stay short).
+ * One status line of progress on stderr, the one mechanism for work that has no known total
+ * (mm wait, dlq replay, projections verify/rebuild): on a terminal the line is redrawn in place at
+ * most every 100 ms; otherwise (CI logs, pipes) a plain line at most every 5 s, so logs stay short.
+ * Work with a total (mm load) gets a bar: ui/load-progress.ts.
  */
-export const waitProgress = (condition: string, write: (text: string) => void = (t) => process.stderr.write(t)) => {
+export const statusLine = <T>(render: (p: T) => string, write: (text: string) => void = (t) => process.stderr.write(t)) => {
   const tty = terminal().stderrIsTTY
-  let lastPlain = 0
+  let last = 0
   let drawn = false
   return {
-    update(pending: {name: string; detail: string}[], elapsedMs: number): void {
-      const what = pending.map((p) => `${p.name}: ${p.detail}`).join('; ')
-      const line = `${style.dim('…')} waiting for ${condition} (${formatDuration(elapsedMs)}): ${pending.length} pending — ${what}`
+    update(p: T): void {
+      const now = Date.now()
+      if (now - last < (tty ? 100 : 5000)) return
+      last = now
       if (tty) {
-        write(`\r\u001B[K${line.slice(0, Math.max(20, terminal().columns - 1))}`)
+        write(`\r\u001B[2K${render(p).slice(0, Math.max(20, terminal().columns - 1))}`)
         drawn = true
-      } else if (elapsedMs - lastPlain >= 5000) {
-        lastPlain = elapsedMs
-        write(line + '\n')
-      }
+      } else write(`${render(p)}\n`)
     },
     done(): void {
-      if (drawn) write('\r\u001B[K')
+      if (drawn) write('\r\u001B[2K')
       drawn = false
     },
   }
+}
+
+/** Progress of `mm wait`: what is still pending. */
+export const waitProgress = (condition: string) => {
+  const line = statusLine<{pending: {name: string; detail: string}[]; elapsedMs: number}>(
+    ({pending, elapsedMs}) =>
+      `${style.dim('…')} waiting for ${condition} (${formatDuration(elapsedMs)}): ${pending.length} pending — ${pending.map((p) => `${p.name}: ${p.detail}`).join('; ')}`,
+  )
+  return {update: (pending: {name: string; detail: string}[], elapsedMs: number) => line.update({pending, elapsedMs}), done: line.done}
 }

@@ -1,7 +1,7 @@
 import {Flags} from '@oclif/core'
 
 import {BaseCommand} from '../../base-command.js'
-import {parseDuration} from '../../lib/duration.js'
+import {durationFlag} from '../../flags.js'
 import {ExitCode, UsageError} from '../../lib/errors.js'
 import {resolveEndpoints} from '../../infra/platform.js'
 import {platformApi} from '../../operations/api.js'
@@ -9,13 +9,6 @@ import {loadOrders, type LoadOrdersResult} from '../../operations/load/orders.js
 import {parseThreshold} from '../../operations/load/thresholds.js'
 import {createProgress} from '../../ui/load-progress.js'
 import {renderLoadOrders} from '../../ui/text/load.js'
-
-const duration = (flag: string, value: string | undefined): number | undefined => {
-  if (value === undefined) return undefined
-  const ms = parseDuration(value)
-  if (ms === undefined) throw new UsageError(`--${flag} must be a duration like 30s or 2m (got "${value}")`)
-  return ms
-}
 
 export default class LoadOrders extends BaseCommand<typeof LoadOrders> {
   static override summary = 'Order traffic through the HTTP API: create → reserved → pay → visible as PAID in the read model'
@@ -28,12 +21,24 @@ export default class LoadOrders extends BaseCommand<typeof LoadOrders> {
   static override flags = {
     rate: Flags.integer({env: 'MM_LOAD_RATE', default: 20, min: 0, description: 'orders started per second (0 = as fast as --concurrency allows)'}),
     concurrency: Flags.integer({env: 'MM_LOAD_CONCURRENCY', default: 50, min: 1, description: 'orders in flight at most'}),
-    duration: Flags.string({env: 'MM_LOAD_DURATION', exclusive: ['total'], description: 'how long to send (e.g. 30s); default 10s unless --total'}),
+    duration: durationFlag({env: 'MM_LOAD_DURATION', exclusive: ['total'], min: 1000, description: 'how long to send (e.g. 30s); default 10s unless --total'}),
     total: Flags.integer({env: 'MM_LOAD_TOTAL', min: 1, exclusive: ['duration'], description: 'orders to send'}),
-    warmup: Flags.string({env: 'MM_LOAD_WARMUP', default: '0s', description: 'orders started in this first period are not measured'}),
+    warmup: durationFlag({
+      env: 'MM_LOAD_WARMUP',
+      default: 0,
+      defaultHelp: async () => '0s',
+      min: 0,
+      description: 'orders started in this first period are not measured',
+    }),
     percentiles: Flags.string({env: 'MM_LOAD_PERCENTILES', default: '50,90,99', description: 'latency percentiles to report'}),
     threshold: Flags.string({env: 'MM_LOAD_THRESHOLD', multiple: true, description: "e.g. 'p99<200ms', 'errors<1%' (exit 5 when broken)"}),
-    'step-timeout': Flags.string({env: 'MM_LOAD_STEP_TIMEOUT', default: '30s', description: 'how long one order may wait to be reserved or to show as PAID'}),
+    'step-timeout': durationFlag({
+      env: 'MM_LOAD_STEP_TIMEOUT',
+      default: 30_000,
+      defaultHelp: async () => '30s',
+      min: 100,
+      description: 'how long one order may wait to be reserved or to show as PAID',
+    }),
     seed: Flags.integer({env: 'MM_LOAD_SEED'}),
   }
 
@@ -42,7 +47,7 @@ export default class LoadOrders extends BaseCommand<typeof LoadOrders> {
     if (percentiles.some((p) => !Number.isFinite(p) || p <= 0 || p > 100)) throw new UsageError(`--percentiles must be numbers in (0, 100], e.g. 50,90,99`)
     const thresholds = (this.flags.threshold ?? []).map(parseThreshold)
     const total = this.flags.total
-    const durationMs = total === undefined ? (duration('duration', this.flags.duration) ?? 10_000) : undefined
+    const durationMs = total === undefined ? (this.flags.duration ?? 10_000) : undefined
     const expected = total ?? Math.max(1, Math.round(((durationMs ?? 0) / 1000) * (this.flags.rate || 1)))
     const progress = createProgress({label: 'orders', total: expected, unit: 'orders'})
     const result = await loadOrders({
@@ -53,10 +58,10 @@ export default class LoadOrders extends BaseCommand<typeof LoadOrders> {
       concurrency: this.flags.concurrency,
       durationMs,
       total,
-      warmupMs: duration('warmup', this.flags.warmup) ?? 0,
+      warmupMs: this.flags.warmup,
       percentiles,
       thresholds,
-      stepTimeoutMs: duration('step-timeout', this.flags['step-timeout']) ?? 30_000,
+      stepTimeoutMs: this.flags['step-timeout'],
       seed: this.flags.seed,
       onProgress: (p) => progress.update(p.completed + p.errors, {errors: p.errors, 'in flight': p.inFlight}),
     })

@@ -3,6 +3,7 @@ import {createInterface} from 'node:readline'
 import {InterruptedError, UsageError} from '../../lib/errors.js'
 import {formatDuration} from '../../lib/duration.js'
 import type {DlqListResult, DlqMessage, DlqPlan, DlqShowResult, PurgeResult, ReplayResult} from '../../operations/dlq/index.js'
+import {statusLine} from '../progress.js'
 import {table} from '../table.js'
 import {style, terminal} from '../terminal.js'
 
@@ -101,26 +102,7 @@ export const askYesNo = (question: string): Promise<boolean> =>
   })
 
 /** Replay progress on stderr: redrawn in place on a terminal, a plain line every few seconds otherwise. */
-export const replayProgress = (write: (s: string) => void = (s) => process.stderr.write(s)) => {
-  const tty = terminal().stderrIsTTY
-  let last = 0
-  let drawn = false
-  return {
-    update(p: {replayed: number; skipped: number}) {
-      const now = Date.now()
-      if (now - last < (tty ? 100 : 5000)) return
-      last = now
-      const text = `… replayed ${p.replayed}, skipped ${p.skipped}`
-      if (tty) {
-        write(`\r\u001B[2K${text}`)
-        drawn = true
-      } else write(`${text}\n`)
-    },
-    done() {
-      if (drawn) write('\r\u001B[2K')
-    },
-  }
-}
+export const replayProgress = () => statusLine<{replayed: number; skipped: number}>((p) => `… replayed ${p.replayed}, skipped ${p.skipped}`)
 
 /**
  * How a destructive DLQ command gets its go-ahead: --yes gives it; on a terminal a y/N question

@@ -3,6 +3,7 @@ import type {LastRuns} from '../../../services/query/runs.js'
 import {formatDuration} from '../../lib/duration.js'
 import {UsageError} from '../../lib/errors.js'
 import type {RebuildPlan, RebuildProgressEvent, RebuildResult, VerifyResult} from '../../operations/projections/index.js'
+import {statusLine} from '../progress.js'
 import {table} from '../table.js'
 import {style, terminal} from '../terminal.js'
 import {askYesNo} from './dlq.js'
@@ -114,24 +115,4 @@ export const progressText = (p: RebuildProgressEvent): string => {
 }
 
 /** Progress on stderr: one line redrawn on a terminal, a plain line every 5 seconds otherwise. */
-export const projectionsProgress = (write: (s: string) => void = (s) => process.stderr.write(s)) => {
-  const tty = terminal().stderrIsTTY
-  let last = 0
-  let drawn = false
-  const text = progressText
-  return {
-    update(p: RebuildProgressEvent) {
-      const now = Date.now()
-      if (now - last < (tty ? 100 : 5000)) return
-      last = now
-      if (tty) {
-        write(`\r\u001B[2K${text(p).slice(0, Math.max(20, terminal().columns - 1))}`)
-        drawn = true
-      } else write(`${text(p)}\n`)
-    },
-    done() {
-      if (drawn) write('\r\u001B[2K')
-      drawn = false
-    },
-  }
-}
+export const projectionsProgress = () => statusLine<RebuildProgressEvent>(progressText)
