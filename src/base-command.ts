@@ -1,3 +1,5 @@
+import {setMaxListeners} from 'node:events'
+
 import {Command, Flags, Interfaces} from '@oclif/core'
 
 import {type Config, type ConfigKey, ENV, loadConfig} from './config/index.js'
@@ -39,6 +41,8 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
   protected get signal(): AbortSignal {
     if (!this.controller) {
       const controller = (this.controller = new AbortController())
+      // Every wait of the run listens to it (a load keeps hundreds in flight): not a leak.
+      setMaxListeners(0, controller.signal)
       this.offInterrupt = onInterrupt(() => controller.abort())
     }
     return this.controller.signal
@@ -103,8 +107,9 @@ export const presentError = (err: Error & {oclif?: {exit?: number}; parse?: unkn
   let error: MmError
   if (err instanceof MmError) error = err
   else if ((err as {code?: string}).code === 'EEXIT' && err.oclif?.exit !== undefined) return err.oclif.exit
-  else if (err.parse !== undefined || err.name === 'CLIParseError' || (err.oclif?.exit === 2 && err.message))
-    error = new UsageError(err.message.replace(/\nSee more help with --help$/, ''), 'see --help')
+  else if (err.parse !== undefined || err.name === 'CLIParseError' || (err.oclif?.exit === 2 && err.message) || /^Parsing --/.test(err.message))
+    // A flag's own parser (src/flags.ts) failing reads "Parsing --flag \n\t<why>": keep the why.
+    error = new UsageError(err.message.replace(/\nSee more help with --help$/, '').replace(/^Parsing --\S+\s*\n\t/, ''), 'see --help')
   else error = new MmError(err.message || String(err), 'this is a bug in mm; run with --log-level debug and report it')
 
   if (json) {

@@ -30,7 +30,7 @@ export const onInterrupt = (fn: () => void): (() => void) => {
  */
 export const statusLine = <T>(render: (p: T) => string, write: (text: string) => void = (t) => process.stderr.write(t)) => {
   const tty = terminal().stderrIsTTY
-  let last = 0
+  let last = Date.now() // work that ends within the first interval prints nothing
   let drawn = false
   return {
     update(p: T): void {

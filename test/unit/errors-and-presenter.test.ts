@@ -2,6 +2,7 @@ import {Flags, Parser} from '@oclif/core'
 import {afterEach, describe, expect, it, type MockInstance, vi} from 'vitest'
 
 import {presentError} from '../../src/base-command.js'
+import {durationFlag} from '../../src/flags.js'
 import {ExitCode, ExternalError, InterruptedError, MmError, PreflightError, ReadinessTimeoutError, UsageError, UserError} from '../../src/lib/errors.js'
 
 // eslint-disable-next-line no-control-regex
@@ -76,6 +77,26 @@ describe('presentError exit codes', () => {
   ])('returns the exit code of %s', (error, exitCode) => {
     expect(present(error, false).exitCode).toBe(exitCode)
     expect(present(error, true).exitCode).toBe(exitCode)
+  })
+})
+
+describe('duration flags (src/flags.ts)', () => {
+  const parse = (argv: string[]) => Parser.parse(argv, {flags: {every: durationFlag({min: 100, max: 60_000})}})
+
+  it('give milliseconds', async () => {
+    expect((await parse(['--every', '0.5m'])).flags.every).toBe(30_000)
+    expect((await parse(['--every', '250ms'])).flags.every).toBe(250)
+  })
+
+  it.each([
+    ['soon', '--every must be a duration like 500ms, 30s, 2m or 1h (got "soon")'],
+    ['10ms', '--every must be at least 100ms (got "10ms")'],
+    ['2h', '--every must be at most 1m00s (got "2h")'],
+  ])('refuse %s as a usage error naming the flag and the bound (exit 2)', async (value, message) => {
+    const error = await parse(['--every', value]).catch((e: Error) => e)
+    const shown = present(error as Error, true)
+    expect(shown.exitCode).toBe(2)
+    expect(JSON.parse(shown.stdout).error).toEqual({code: 'usage', message, hint: 'see --help'})
   })
 })
 
