@@ -1,5 +1,6 @@
 import {randomUUID} from 'node:crypto'
 
+import pg from 'pg'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
 import {createCustomerRunner} from '../../services/customer/index.js'
@@ -28,6 +29,16 @@ beforeAll(async () => {
   fx.product = (await created('/products', {sku: `SKU-${randomUUID()}`, name: 'Yerba', price_cents: 990, stock: 1000})).id
   fx.order = (await created('/orders', {customer_id: fx.customer, items: [{product_id: fx.product, quantity: 1}]})).id
   expect((await api('POST', `/orders/${fx.order}/cancel`, {reason: 'fixture'})).status).toBe(200)
+  // Product may reserve the fixture order before it sees the cancel: until it has applied the
+  // cancel (the same statement releases the stock), the stock can read 999 for a moment.
+  const pool = new pg.Pool({connectionString: platform.endpoints.postgres})
+  try {
+    await eventually(async () => (await pool.query('SELECT 1 FROM product.canceled_orders WHERE order_id = $1', [fx.order])).rowCount === 1, {
+      what: 'the fixture order canceled in product',
+    })
+  } finally {
+    await pool.end()
+  }
 })
 
 afterAll(async () => {
