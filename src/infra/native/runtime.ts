@@ -1,6 +1,6 @@
 import {spawn} from 'node:child_process'
 import {randomBytes} from 'node:crypto'
-import {closeSync, mkdirSync, openSync, readFileSync, rmSync, writeSync} from 'node:fs'
+import {closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeSync} from 'node:fs'
 import {join} from 'node:path'
 
 import {ExitCode, MmError, PreflightError, errorMessage, indent, tail} from '../../lib/errors.js'
@@ -105,6 +105,10 @@ export const createNativeRuntime = (opts: NativeOptions): InfraRuntime & {state:
       opts.logger.info('server.stopping', {server: server.name, pid: entry.pid})
       await stopProcess(entry.pid, {timeoutMs: 30_000})
     } else if (entry.pid) {
+      // Killed, it may still be a zombie until its parent reaps it, and PostgreSQL refuses to start
+      // while the pid in its postmaster.pid answers (the chaos tier met this): wait for it to go.
+      const pid = entry.pid
+      await waitFor(async () => (existsSync(`/proc/${pid}`) ? undefined : true), {timeoutMs: 10_000, intervalMs: 50})
       // The process mm started is gone, but what it started may not be: RabbitMQ's launcher
       // script killed alone leaves its Erlang VM holding the ports and the data. Servers are
       // started detached, so their processes share the launcher's process group.
