@@ -1,6 +1,6 @@
 import {execFileSync, spawn, spawnSync} from 'node:child_process'
 import {randomUUID} from 'node:crypto'
-import {readFileSync} from 'node:fs'
+import {existsSync, readFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {pipeline} from 'node:stream/promises'
 import {Readable} from 'node:stream'
@@ -309,4 +309,53 @@ export const benchDash = async (ctx: PlatformCtx, seconds: number): Promise<numb
   } finally {
     spawnSync('tmux', ['kill-session', '-t', session])
   }
+}
+
+/**
+ * Restarts the runners alone (the servers keep running): SIGTERM to the supervisor, then
+ * `mm up -d` on the same gateway port with `env` added, e.g. MM_TRACE=off.
+ */
+export const restartRunners = async (ctx: PlatformCtx, env: Record<string, string>): Promise<PlatformCtx> => {
+  const s = JSON.parse(readFileSync(join(ctx.cwd, '.mm', 'state.json'), 'utf8')) as {supervisor?: {pid: number}}
+  const pid = s.supervisor?.pid
+  if (pid) {
+    process.kill(pid, 'SIGTERM')
+    const deadline = Date.now() + 60_000
+    while (existsSync(`/proc/${pid}`) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100))
+  }
+  const up = spawnSync(process.execPath, [ctx.bin, 'up', '-d', '--http-port', new URL(ctx.gateway).port], {
+    cwd: ctx.cwd,
+    encoding: 'utf8',
+    env: {...process.env, CI: 'true', ...env},
+  })
+  if (up.status !== 0) throw new Error(`mm up -d exited ${up.status}: ${up.stderr}`)
+  return platformCtx(ctx.cwd, ctx.bin)
+}
+
+export interface TracingRun {
+  /** POST /orders → PAID at a fixed 50 orders/s, median. */
+  p50: number
+  /** Orders completed per second with no rate limit (64 in flight). */
+  saturated: number
+}
+
+/** The order flow measured twice: at 50/s (latency) and unlimited (throughput). */
+const tracingRun = (ctx: PlatformCtx): TracingRun => {
+  const steady = loadOrders(ctx, ['--rate', '50', '--duration', '20s', '--warmup', '3s', '--concurrency', '200'])
+  const flat = loadOrders(ctx, ['--rate', '0', '--concurrency', '64', '--duration', '15s', '--warmup', '3s'])
+  return {p50: steady.latencyMs.p50!, saturated: flat.throughputPerSec}
+}
+
+/**
+ * What tracing costs: the same order flow with tracing at the default sampling and with
+ * MM_TRACE=off, in the order on, off, on (the platform grows between runs; averaging the two
+ * traced runs cancels that drift). Leaves the runners traced, as they were.
+ */
+export const benchTracing = async (ctx: PlatformCtx): Promise<{on: TracingRun; off: TracingRun; ctx: PlatformCtx}> => {
+  const on1 = tracingRun(ctx)
+  let c = await restartRunners(ctx, {MM_TRACE: 'off'})
+  const off = tracingRun(c)
+  c = await restartRunners(c, {MM_TRACE: 'on'})
+  const on2 = tracingRun(c)
+  return {on: {p50: (on1.p50 + on2.p50) / 2, saturated: (on1.saturated + on2.saturated) / 2}, off, ctx: c}
 }

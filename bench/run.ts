@@ -8,7 +8,7 @@ import {cpus} from 'node:os'
 import {join} from 'node:path'
 
 import {packageRoot} from '../src/lib/package-root.js'
-import {benchCallsPerOrder, benchDash, benchFlush, benchIngest, benchMixed, benchOrders, fillOrders, platformCtx} from './platform.js'
+import {benchCallsPerOrder, benchDash, benchFlush, benchIngest, benchMixed, benchOrders, benchTracing, fillOrders, platformCtx} from './platform.js'
 import {benchProjections, projectionsRows} from './projections.js'
 
 /** Calls per order created → PAID before batching (commit 63656c1, counted the same way). */
@@ -170,7 +170,26 @@ try {
     target: '≥ 0.95',
     ok: orders.last / Math.max(orders.first, 0.1) >= 0.95,
   })
-  const mixed = await benchMixed(ctx, 5, 1000, 30)
+  const tracing = await benchTracing(ctx)
+  const costP50 = tracing.on.p50 / tracing.off.p50 - 1
+  const costThroughput = 1 - tracing.on.saturated / tracing.off.saturated
+  rows.push({
+    what: 'tracing at the default sampling (MM_TRACE_SAMPLE=1): order flow at 50/s, POST → PAID p50 (traced runs before and after, averaged)',
+    value: `${tracing.on.p50.toFixed(0)} ms`,
+    baseline: `MM_TRACE=off ${tracing.off.p50} ms`,
+    ratio: `${costP50 >= 0 ? '+' : ''}${(costP50 * 100).toFixed(0)} %`,
+    target: '≤ +10 %',
+    ok: costP50 <= 0.1,
+  })
+  rows.push({
+    what: 'tracing at the default sampling: order flow unlimited (64 in flight), completed/s',
+    value: `${tracing.on.saturated.toFixed(1)}/s`,
+    baseline: `MM_TRACE=off ${tracing.off.saturated.toFixed(1)}/s`,
+    ratio: `${costThroughput >= 0 ? '-' : '+'}${Math.abs(costThroughput * 100).toFixed(0)} %`,
+    target: '≤ -10 %',
+    ok: costThroughput <= 0.1,
+  })
+  const mixed = await benchMixed(tracing.ctx, 5, 1000, 30)
   rows.push({
     what: 'read-model lag under 5 orders/s + 1,000 pulses/s (pay answered → PAID in /q), p50 / p99',
     value: `${mixed.lagP50} ms / ${mixed.lagP99} ms`,
@@ -180,7 +199,7 @@ try {
     ok: mixed.lagP99 < 1000,
   })
   // The platform holds about 11,000 orders by now: topped up to 20,000, then verified and rebuilt.
-  rows.push(...projectionsRows(await benchProjections(ctx, 20_000)))
+  rows.push(...projectionsRows(await benchProjections(tracing.ctx, 20_000)))
   const downMs = timeOnce(process.execPath, [bin, 'down', '-v'], cwd)
   rows.push({what: '`mm down -v`', value: `${(downMs / 1000).toFixed(1)} s`, baseline: '-', ratio: '-', target: '-', ok: true})
 } finally {

@@ -18,6 +18,7 @@ export const createCustomerRunner = (): Runner =>
       {
         link: kit.rabbit,
         queue,
+        component: 'customer',
         handleBatch: handleOrdersCreated({pool: kit.pool, cache, ns: ctx.ns, logger: ctx.logger, feed: kit.feed}),
         backoffMs: [...ctx.config.retryBackoffMs],
         logger: ctx.logger,

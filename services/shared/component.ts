@@ -1,6 +1,7 @@
-import type {FastifyInstance} from 'fastify'
+import type {Span} from '@opentelemetry/api'
+import type {FastifyInstance, FastifyRequest} from 'fastify'
 import {Redis} from 'ioredis'
-import type {Kafka, Producer} from 'kafkajs'
+import type {Kafka} from 'kafkajs'
 import {MongoClient} from 'mongodb'
 import type pg from 'pg'
 
@@ -10,6 +11,8 @@ import {emptyCounters, type Runner, type RunnerContext, type RunnerCounters, typ
 import {createPool} from './db.js'
 import {createEventFeed, type FeedEntry} from './events-feed.js'
 import {createKafka} from './kafka.js'
+import {ATTR, SERVER_SPAN} from './tracing.js'
+import {createRenewingProducer, type EventProducer} from './kafka-producer.js'
 import {type Relay, startOutboxRelay} from './outbox.js'
 import {connectRabbit, type RabbitLink, type RabbitPublisher} from './rabbit.js'
 import {countMongo, countPool, countProducer, countRedis, emptyRoundTrips, type RoundTrips} from './round-trips.js'
@@ -38,7 +41,7 @@ export interface BaseKit {
  */
 export type Kit<N extends Needs = Needs> = BaseKit &
   (N['postgres'] extends true ? {pool: pg.Pool} : unknown) &
-  (N['kafka'] extends true ? {kafka: Kafka; producer: Producer} : unknown) &
+  (N['kafka'] extends true ? {kafka: Kafka; producer: EventProducer} : unknown) &
   (N['rabbitmq'] extends true ? {rabbit: RabbitLink} : unknown) &
   (N['mongo'] extends true ? {mongo: MongoClient} : unknown)
 
@@ -96,9 +99,9 @@ export const defineComponent = <const N extends Needs>(name: string, needs: N, s
       kit.feed = createEventFeed(kit.redis, name)
       if (needs.kafka) {
         kit.kafka = createKafka(ctx.endpoints.kafka, `mm-${name}`, ctx.logger)
-        const producer = (kit.producer = kit.kafka.producer({allowAutoTopicCreation: false, idempotent: true, maxInFlightRequests: 1}))
+        const producer = createRenewingProducer(kit.kafka, ctx.logger, {name, onCreate: (p) => countProducer(p, trips)})
+        kit.producer = producer
         await producer.connect()
-        countProducer(producer, trips)
         closers.push(() => producer.disconnect())
       }
       if (needs.rabbitmq) {
@@ -125,8 +128,9 @@ export const defineComponent = <const N extends Needs>(name: string, needs: N, s
         routes:
           routes &&
           (async (app: FastifyInstance) => {
-            app.addHook('onRequest', async () => {
+            app.addHook('onRequest', async (req) => {
               counters.httpRequests++
+              nameRequestSpan(req, name)
             })
             await routes(app)
           }),
@@ -137,3 +141,14 @@ export const defineComponent = <const N extends Needs>(name: string, needs: N, s
     }
   },
 })
+
+/** Names the HTTP server span by its route (the http instrumentation knows only the method) and its component. */
+const nameRequestSpan = (req: FastifyRequest, component: string): void => {
+  const span = (req.raw as {[SERVER_SPAN]?: Span})[SERVER_SPAN]
+  if (!span?.isRecording()) return
+  const route = req.routeOptions.url ?? req.url.split('?')[0] ?? req.url
+  span.updateName(`${req.method} ${route}`)
+  span.setAttributes({'http.route': route, [ATTR.component]: component})
+  const id = (req.params as Record<string, unknown> | undefined)?.id
+  if (typeof id === 'string') span.setAttribute(ATTR.aggregateId, id)
+}

@@ -1,11 +1,13 @@
-import type {Producer} from 'kafkajs'
+import {type Span, SpanKind, trace} from '@opentelemetry/api'
 import pg from 'pg'
 
 import type {Logger} from './logger.js'
+import type {EventProducer} from './kafka-producer.js'
 import {sleep} from './wait.js'
 import {type Envelope, envelopeHeaders} from './envelope.js'
 import type {RabbitPublisher} from './rabbit.js'
 import {countPgClient, type RoundTrips} from './round-trips.js'
+import {ATTR, contextFromHeaders, failSpan, messageSpan, traceHeaders, withTraceHeaders} from './tracing.js'
 
 /** Each component's relay listens on its own channel, so a commit wakes only the relay concerned. */
 export const outboxChannel = (schema: string): string => `mm_outbox_${schema}`
@@ -41,7 +43,8 @@ export const outboxParams = (messages: OutboxMessage[]): unknown[] => [
   messages.map((m) => m.topic),
   messages.map((m) => m.key),
   messages.map((m) => m.value),
-  messages.map((m) => JSON.stringify(m.headers)),
+  // The row keeps the trace context of the request or message that wrote it; the relay publishes under it.
+  messages.map((m) => JSON.stringify(withTraceHeaders(m.key, m.headers))),
 ]
 
 /**
@@ -57,7 +60,7 @@ export const appendOutbox = async (client: pg.PoolClient, schema: string, messag
 export interface RelayDeps {
   url: string
   schema: string
-  producer: Producer
+  producer: EventProducer
   rabbit?: RabbitPublisher
   logger: Logger
   batchSize?: number
@@ -81,6 +84,7 @@ interface Row {
   message_key: string
   payload: string
   headers: Record<string, string>
+  created_ms: number
 }
 
 /**
@@ -110,35 +114,46 @@ export const startOutboxRelay = (deps: RelayDeps, signal: AbortSignal): Relay =>
     // The SELECT runs on the statement's snapshot, which does not show the UPDATE: it leaves those rows out itself.
     const {rows} = await client.query<Row>(
       `WITH marked AS (UPDATE "${deps.schema}".outbox SET published_at = now() WHERE id = ANY($2::bigint[]))
-       SELECT id, destination, topic, message_key, payload, headers FROM "${deps.schema}".outbox
+       SELECT id, destination, topic, message_key, payload, headers, (extract(epoch FROM created_at) * 1000)::float8 AS created_ms FROM "${deps.schema}".outbox
        WHERE published_at IS NULL AND id <> ALL($2::bigint[]) ORDER BY id LIMIT $1`,
       [batchSize, unmarked],
     )
     unmarked = []
     if (rows.length === 0) return 0
-    const kafkaRows = rows.filter((r) => r.destination === 'kafka')
-    if (kafkaRows.length > 0) {
-      const byTopic = new Map<string, Row[]>()
-      for (const r of kafkaRows) byTopic.set(r.topic, [...(byTopic.get(r.topic) ?? []), r])
-      await deps.producer.sendBatch({
-        acks: -1,
-        topicMessages: [...byTopic].map(([topic, msgs]) => ({topic, messages: msgs.map((m) => ({key: m.message_key, value: m.payload, headers: m.headers}))})),
-      })
-    }
-    const rabbitRows = rows.filter((r) => r.destination === 'rabbitmq')
-    if (rabbitRows.length > 0) {
-      if (!deps.rabbit) throw new Error('outbox has RabbitMQ messages but the relay has no RabbitMQ publisher')
-      await deps.rabbit.publishConfirmed(
-        rabbitRows.map((r) => {
-          const [exchange, routingKey] = splitTopic(r.topic)
-          return {
-            exchange,
-            routingKey,
-            body: Buffer.from(r.payload),
-            options: {messageId: r.headers['message-id'] ?? r.message_key, contentType: 'application/json', headers: r.headers, persistent: true},
-          }
-        }),
-      )
+    const spans = publishSpans(rows, deps.schema)
+    try {
+      const kafkaRows = rows.filter((r) => r.destination === 'kafka')
+      if (kafkaRows.length > 0) {
+        const byTopic = new Map<string, Row[]>()
+        for (const r of kafkaRows) byTopic.set(r.topic, [...(byTopic.get(r.topic) ?? []), r])
+        await deps.producer.sendBatch({
+          acks: -1,
+          topicMessages: [...byTopic].map(([topic, msgs]) => ({
+            topic,
+            messages: msgs.map((m) => ({key: m.message_key, value: m.payload, headers: m.headers})),
+          })),
+        })
+      }
+      const rabbitRows = rows.filter((r) => r.destination === 'rabbitmq')
+      if (rabbitRows.length > 0) {
+        if (!deps.rabbit) throw new Error('outbox has RabbitMQ messages but the relay has no RabbitMQ publisher')
+        await deps.rabbit.publishConfirmed(
+          rabbitRows.map((r) => {
+            const [exchange, routingKey] = splitTopic(r.topic)
+            return {
+              exchange,
+              routingKey,
+              body: Buffer.from(r.payload),
+              options: {messageId: r.headers['message-id'] ?? r.message_key, contentType: 'application/json', headers: r.headers, persistent: true},
+            }
+          }),
+        )
+      }
+    } catch (error) {
+      for (const span of spans) failSpan(span, error)
+      throw error
+    } finally {
+      for (const span of spans) span.end()
     }
     unmarked = rows.map((r) => r.id)
     deps.onPublished?.(rows.length)
@@ -199,6 +214,34 @@ export const startOutboxRelay = (deps: RelayDeps, signal: AbortSignal): Relay =>
     }
   })()
   return {active: () => isActive, stopped}
+}
+
+/**
+ * One PRODUCER span per traced row, a child of the context the row was written under (so each
+ * order's events stay in its own trace however the relay batches them); the row's headers then
+ * carry the publish span's context to the consumers. Rows written without a trace get none.
+ */
+const publishSpans = (rows: Row[], schema: string): Span[] => {
+  const spans: Span[] = []
+  const now = Date.now()
+  for (const r of rows) {
+    if (!r.headers.traceparent) continue
+    const parent = contextFromHeaders(r.headers)
+    const span = messageSpan(`publish ${r.destination === 'kafka' ? r.topic : splitTopic(r.topic).join(' ')}`, SpanKind.PRODUCER, parent, {
+      'messaging.system': r.destination,
+      'messaging.destination.name': r.topic,
+      'messaging.operation.type': 'send',
+      [ATTR.component]: schema,
+      [ATTR.aggregateId]: r.message_key,
+      [ATTR.outboxWaitMs]: Math.max(0, Math.round(now - r.created_ms)),
+      ...(r.headers['event-type'] ? {[ATTR.eventType]: r.headers['event-type']} : {}),
+      ...(r.headers['event-id'] ? {[ATTR.eventId]: r.headers['event-id']} : {}),
+    })
+    if (!span.isRecording()) continue
+    r.headers = {...r.headers, ...traceHeaders(trace.setSpan(parent, span))}
+    spans.push(span)
+  }
+  return spans
 }
 
 const splitTopic = (topic: string): [string, string] => {

@@ -6,10 +6,13 @@ import {dlqOf} from './naming.js'
 import {PoisonMessageError} from './errors.js'
 import type {ConsumerStats} from './kafka.js'
 import type {RabbitLink} from './rabbit.js'
+import {ATTR, processSpans} from './tracing.js'
 
 export interface RabbitConsumerDeps {
   link: RabbitLink
   queue: string
+  /** The component consuming (names its spans); default the queue. */
+  component?: string
   /** Unacked messages the broker may send ahead. Default 200. */
   prefetch?: number
   /** Most messages given to handleBatch at once. Default 100. */
@@ -46,6 +49,24 @@ export const startRabbitConsumer = (deps: RabbitConsumerDeps, signal: AbortSigna
 /** The batching consumer on one channel, until the signal aborts or the channel closes. */
 const consumeOn = (deps: RabbitConsumerDeps, channel: amqp.ConfirmChannel, signal: AbortSignal): Promise<ConsumerRun> => {
   const maxBatch = deps.maxBatch ?? 100
+  // Each traced message is processed in a span of the trace that published it (services/shared/tracing.ts).
+  const spanAttributes = {
+    'messaging.system': 'rabbitmq',
+    'messaging.operation.type': 'process',
+    'messaging.destination.name': deps.queue,
+    [ATTR.component]: deps.component ?? deps.queue,
+  }
+  const handleBatch = (msgs: amqp.ConsumeMessage[]) =>
+    processSpans(
+      `process ${deps.queue}`,
+      spanAttributes,
+      msgs.map((m) => ({
+        key: String(m.properties.messageId ?? ''),
+        headers: m.properties.headers,
+        brokerTimestamp: typeof m.properties.timestamp === 'number' ? m.properties.timestamp * 1000 : undefined,
+      })),
+      () => deps.handleBatch(msgs),
+    )
   const deadLetter = async (msg: amqp.ConsumeMessage, error: Error, attempts: number) => {
     channel.publish('', dlqOf(deps.queue), msg.content, {
       ...msg.properties,
@@ -71,7 +92,7 @@ const consumeOn = (deps: RabbitConsumerDeps, channel: amqp.ConfirmChannel, signa
   const one = async (msg: amqp.ConsumeMessage): Promise<boolean> => {
     for (let attempt = 1; ; attempt++) {
       try {
-        await deps.handleBatch([msg])
+        await handleBatch([msg])
         deps.stats.handled++
         return true
       } catch (error) {
@@ -91,7 +112,7 @@ const consumeOn = (deps: RabbitConsumerDeps, channel: amqp.ConfirmChannel, signa
   const handle = async (msgs: amqp.ConsumeMessage[]) => {
     if (msgs.length > 1) {
       try {
-        await deps.handleBatch(msgs)
+        await handleBatch(msgs)
         deps.stats.handled += msgs.length
         channel.ack(msgs.at(-1)!, true)
         return

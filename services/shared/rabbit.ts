@@ -73,9 +73,17 @@ export const connectRabbit = async (url: string, logger: Logger): Promise<Rabbit
     async connection(signal) {
       if (conn) return conn
       if (signal.aborted) throw new Error('aborted')
-      const aborted = new Promise<never>((_, reject) => signal.addEventListener('abort', () => reject(new Error('aborted')), {once: true}))
+      let onAbort!: () => void
+      const aborted = new Promise<never>((_, reject) => {
+        onAbort = () => reject(new Error('aborted'))
+        signal.addEventListener('abort', onAbort, {once: true})
+      })
       aborted.catch(() => {})
-      return Promise.race([reconnect(), aborted])
+      try {
+        return await Promise.race([reconnect(), aborted])
+      } finally {
+        signal.removeEventListener('abort', onAbort)
+      }
     },
     get closed() {
       return closing

@@ -33,6 +33,12 @@ export const ENV = {
   apiUrl: 'MM_API_URL',
   /** mm up: runners not to start, comma-separated (the twin of the repeatable --exclude). */
   exclude: 'MM_EXCLUDE',
+  /** Tracing of the runners: on (default) or off. */
+  trace: 'MM_TRACE',
+  /** Share of traces recorded, 0 to 1. */
+  traceSample: 'MM_TRACE_SAMPLE',
+  /** How long the span store keeps spans. */
+  traceRetention: 'MM_TRACE_RETENTION',
   // Compose mode: where its published ports go, and the PostgreSQL password it sets.
   composePostgresPort: 'MM_POSTGRES_PORT',
   composeRedisPort: 'MM_REDIS_PORT',
@@ -132,6 +138,18 @@ const schema = z.object({
     .union([z.number(), z.string().trim().regex(/^\d+$/, 'must be a port number 0-65535').transform(Number)])
     .pipe(z.number().int().min(0).max(65535, 'must be a port number 0-65535')),
   ingestFlushIntervalMs: duration('ingest flush interval'),
+  trace: z.enum(['on', 'off'], {message: 'must be on or off'}),
+  traceSample: z
+    .union([
+      z.number(),
+      z
+        .string()
+        .trim()
+        .regex(/^\d*\.?\d+$/, 'must be a number from 0 to 1, like 0.1')
+        .transform(Number),
+    ])
+    .pipe(z.number().min(0, 'must be a number from 0 to 1, like 0.1').max(1, 'must be a number from 0 to 1, like 0.1')),
+  traceRetentionMs: duration('trace retention'),
   retryBackoffMs: z.string().transform((v, ctx) => {
     const steps = v.split(',').map((s) => parseDuration(s.trim()))
     if (steps.length === 0 || steps.some((s) => s === undefined)) {
@@ -169,6 +187,9 @@ const DEFAULTS = {
   httpPort: '8080',
   ingestFlushInterval: '1h',
   retryBackoff: '1s,2s,4s,8s,16s',
+  trace: 'on',
+  traceSample: '1',
+  traceRetention: '1h',
 } satisfies Partial<Record<ConfigKey, string>>
 
 const readDotEnv = (cwd: string): Record<string, string> => {
@@ -217,13 +238,16 @@ export const loadConfig = (input: ConfigInput = {}): Config => {
     httpPort: pick('httpPort'),
     ingestFlushIntervalMs: pick('ingestFlushInterval'),
     retryBackoffMs: pick('retryBackoff'),
+    trace: pick('trace'),
+    traceSample: pick('traceSample'),
+    traceRetentionMs: pick('traceRetention'),
   }
   const parsed = schema.safeParse(raw)
   if (!parsed.success) {
     const keyOf = (path: PropertyKey[]): string => {
       if (path[0] === 'compose') return String(path[1])
       const field = String(path[0])
-      const key = (Object.keys(ENV) as ConfigKey[]).find((k) => field.startsWith(k))
+      const key = (Object.keys(ENV) as ConfigKey[]).sort((a, b) => b.length - a.length).find((k) => field.startsWith(k))
       if (!key) return field
       return FLAGGED.has(key) ? `${ENV[key]} (--${key.replace(/[A-Z]/g, (c) => '-' + c.toLowerCase())})` : ENV[key]
     }
@@ -254,6 +278,9 @@ export const configToEnv = (config: Config): Record<string, string> => {
     [ENV.httpPort]: String(config.httpPort),
     [ENV.ingestFlushInterval]: `${config.ingestFlushIntervalMs}ms`,
     [ENV.retryBackoff]: config.retryBackoffMs.map((ms) => `${ms}ms`).join(','),
+    [ENV.trace]: config.trace,
+    [ENV.traceSample]: String(config.traceSample),
+    [ENV.traceRetention]: `${config.traceRetentionMs}ms`,
   }
   const urls: [ConfigKey, string | undefined][] = [
     ['postgresUrl', config.postgresUrl],

@@ -1,6 +1,7 @@
 import {join} from 'node:path'
 
 import type {Config, InfraMode} from '../config/index.js'
+import {UserError} from '../lib/errors.js'
 import type {Logger} from '../lib/logger.js'
 import {packageRoot} from '../lib/package-root.js'
 import {createExternalRuntime, defaultManagement} from './external.js'
@@ -63,4 +64,19 @@ export const resolveEndpoints = async (config: Config, logger: Logger): Promise<
   return merged.postgres && merged.redis && merged.rabbitmq && merged.kafka && merged.mongo
     ? ({...merged, rabbitmqManagement: merged.rabbitmqManagement ?? defaultManagement(merged.rabbitmq)} as Endpoints)
     : undefined
+}
+
+/**
+ * The running platform's endpoints, or a clear error saying what the command could not reach
+ * (`nothing`: "no DLQs to reach", "no read model to check") and how to start it.
+ */
+export const requireEndpoints = async (
+  config: Config,
+  logger: Logger,
+  nothing: string,
+  hint = 'start it with mm up -d (or point the MM_* URLs at running servers)',
+): Promise<Endpoints> => {
+  const endpoints = await resolveEndpoints(config, logger)
+  if (!endpoints) throw new UserError(`the platform is not running, so there is ${nothing}`, hint)
+  return endpoints
 }

@@ -6,6 +6,7 @@ import {type Gateway, startGateway} from './gateway.js'
 import type {Namespace} from '../infra/topology/spec.js'
 import type {PlatformApi, Runner} from './runner.js'
 import {startSupervisor, type Supervisor} from './supervisor.js'
+import {installedTracing} from '../telemetry/handle.js'
 
 export interface PlatformHost {
   supervisor: Supervisor
@@ -39,6 +40,18 @@ export const startPlatform = async (deps: {
       return {status: res.status, body: text ? (JSON.parse(text) as unknown) : undefined}
     },
   }
+  // Tracing (installed by bin/run.js unless MM_TRACE=off) starts recording once the span store's database is known.
+  const tracing = deps.config.trace === 'on' ? installedTracing() : undefined
+  if (tracing) {
+    await tracing
+      .configure({
+        sample: deps.config.traceSample,
+        retentionMs: deps.config.traceRetentionMs,
+        postgresUrl: deps.endpoints.postgres,
+        logger: deps.logger.child('trace'),
+      })
+      .catch((error: Error) => deps.logger.warn('trace.store_unavailable', {error: error.message, hint: 'the runners run untraced'}))
+  }
   const supervisor = await startSupervisor(deps.runners ?? (await buildRunners()), {...deps, api})
   try {
     gateway = await startGateway({
@@ -61,6 +74,7 @@ export const startPlatform = async (deps: {
     async stop() {
       await listening.close().catch(() => {})
       await supervisor.stop()
+      await tracing?.flush().catch(() => {})
     },
   }
 }

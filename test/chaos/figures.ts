@@ -17,6 +17,8 @@ export interface CaseFigures {
   lost: number
   countedTwice: number
   repairMs: number
+  /** Kafka producers replaced after the broker refused their producer id (kafka.producer_renewed in the logs). */
+  renewals: number
   problems: number
 }
 
@@ -33,11 +35,11 @@ export const writeReliability = (rows: CaseFigures[], env: {node: string; cores:
   const table = [
     `Last run: ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC, Node ${env.node}, ${env.cores} cores.`,
     '',
-    '| fault | load | in flight at the kill | orders during the case (witnessed) | pulses confirmed | lost | counted twice | time to repair | oracles |',
-    '|---|---|--:|--:|--:|--:|--:|--:|---|',
+    '| fault | load | in flight at the kill | orders during the case (witnessed) | pulses confirmed | lost | counted twice | time to repair | producers renewed | oracles |',
+    '|---|---|--:|--:|--:|--:|--:|--:|--:|---|',
     ...rows.map(
       (r) =>
-        `| ${r.fault} | ${r.load} | ${r.inFlight} | ${r.orders} (${r.witnessed}) | ${r.pulses} | ${r.lost} | ${r.countedTwice} | ${(r.repairMs / 1000).toFixed(1)} s | ${r.problems === 0 ? 'all hold' : `${r.problems} broken`} |`,
+        `| ${r.fault} | ${r.load} | ${r.inFlight} | ${r.orders} (${r.witnessed}) | ${r.pulses} | ${r.lost} | ${r.countedTwice} | ${(r.repairMs / 1000).toFixed(1)} s | ${r.renewals} | ${r.problems === 0 ? 'all hold' : `${r.problems} broken`} |`,
     ),
   ].join('\n')
   writeFileSync(path, `${doc.slice(0, start + BEGIN.length)}\n${table}\n${doc.slice(end)}`)

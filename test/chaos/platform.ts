@@ -1,4 +1,4 @@
-import {mkdtempSync, readFileSync} from 'node:fs'
+import {existsSync, mkdtempSync, readdirSync, readFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 
@@ -80,4 +80,16 @@ export const inFlight = async (p: ChaosPlatform): Promise<number> => {
   let total = 0
   for (const c of out.checks) for (const n of c.detail.match(/\d+/g) ?? []) total += Number(n)
   return total
+}
+
+/** How many log lines of the platform in `dir` carry the event `name` (the supervisor's and the servers' logs). */
+export const countLogEvents = (dir: string, name: string): number => {
+  const logs = join(dir, '.mm', 'logs')
+  if (!existsSync(logs)) return 0
+  let n = 0
+  for (const file of readdirSync(logs)) {
+    if (!file.endsWith('.log')) continue
+    for (const line of readFileSync(join(logs, file), 'utf8').split('\n')) if (line.includes(`"${name}"`)) n++
+  }
+  return n
 }

@@ -261,9 +261,22 @@ describe('scenarios against mm up', () => {
       latencyMs: Record<string, number>
       readModelLagMs: Record<string, number>
       completedPerSecond: number[]
+      slowest: {orderId: string; ms: number; traceIds: string[]}[]
       thresholds: {ok: boolean}[]
     }>(r)
     expect(s.requested).toBe(200)
+    // Exemplars: the slowest orders, with the traces mm load started for their create and pay requests.
+    expect(s.slowest.length).toBe(Math.min(5, s.completed))
+    expect(s.slowest[0]!.ms).toBe(s.latencyMs.max)
+    const exemplar = await eventually(
+      async () => {
+        const t = await mm(['trace', s.slowest[0]!.traceIds[0]!, '--json'], {cwd})
+        return t.exitCode === 0 ? json<{aggregateId: string; traces: {traceId: string}[]}>(t) : undefined
+      },
+      {what: 'the slowest order trace', timeoutMs: 15_000},
+    )
+    expect(exemplar.aggregateId).toBe(s.slowest[0]!.orderId)
+    expect(exemplar.traces.map((t) => t.traceId)).toEqual([s.slowest[0]!.traceIds[0]])
     expect(s.completed).toBeGreaterThan(0)
     for (const p of ['p50', 'p90', 'p99', 'max']) expect(s.latencyMs[p]).toBeGreaterThan(0)
     expect(s.latencyMs.p50).toBeLessThanOrEqual(s.latencyMs.p99!)
@@ -271,6 +284,127 @@ describe('scenarios against mm up', () => {
     expect(s.readModelLagMs.p50).toBeGreaterThan(0)
     expect(s.readModelLagMs.p50).toBeLessThanOrEqual(s.latencyMs.p50!)
     expect(s.completedPerSecond.reduce((a, b) => a + b, 0)).toBe(s.completed)
+  })
+
+  describe('tracing against mm up', () => {
+    type Span = {
+      spanId: string
+      parentId: string | null
+      component: string | null
+      name: string
+      kind: string
+      error: string | null
+      attributes: Record<string, unknown>
+    }
+    type Traced = {
+      aggregateId: string
+      traces: {traceId: string; spans: Span[]; components: string[]; failed: boolean}[]
+      waiting: unknown[]
+      versions?: {writeModel: number; readModel: number}
+    }
+    const trace = async (id: string, want: (t: Traced) => boolean): Promise<Traced> =>
+      eventually(
+        async () => {
+          const r = await mm(['trace', id, '--json'], {cwd})
+          if (r.exitCode !== 0) return undefined
+          const t = json<Traced>(r)
+          return want(t) ? t : undefined
+        },
+        {what: `the trace of ${id}`, timeoutMs: 30_000, intervalMs: 500},
+      )
+    /** The consumer spans that processed what `publish` published, by consumer group. */
+    const consumersOf = (spans: Span[], publish: Span) =>
+      spans.filter((s) => s.parentId === publish.spanId && s.kind === 'consumer').map((s) => s.attributes['messaging.consumer.group.name'])
+
+    it('mm trace <order-id> --json: one trace from POST /orders through Kafka to product, order and query; another for the payment', async () => {
+      const customer = await call('POST', '/customers', {name: 'Tracy', email: `tracy.${randomUUID()}@example.test`})
+      const product = await call('POST', '/products', {sku: `SKU-${randomUUID().slice(0, 8)}`, name: 'Lantern', price_cents: 900, stock: 3})
+      const order = await call('POST', '/orders', {customer_id: customer.body.id, items: [{product_id: product.body.id, quantity: 1}]})
+      expect(order.status).toBe(201)
+      const id = order.body.id as string
+      await eventually(async () => ((await call('GET', `/orders/${id}`)).body.status === 'RESERVED' ? true : undefined), {what: 'RESERVED', timeoutMs: 30_000})
+      expect((await call('POST', `/orders/${id}/pay`)).status).toBe(200)
+      await eventually(async () => ((await call('GET', `/q/orders/${id}`)).body?.status === 'PAID' ? true : undefined), {what: 'PAID', timeoutMs: 30_000})
+
+      // Spans reach the store within a second; the payment's projection is the last of them.
+      const t = await trace(id, (x) => x.traces.length >= 2 && x.waiting.length === 0 && x.traces[1]!.spans.some((s) => s.name === 'process order.paid'))
+      expect(t.aggregateId).toBe(id)
+      expect(t.versions).toEqual({writeModel: 3, readModel: 3})
+      const [created, paid] = t.traces
+      const spans = created!.spans
+      expect(spans[0]).toMatchObject({name: 'POST /orders', kind: 'server', component: 'order', parentId: null})
+      expect(created!.components).toEqual(expect.arrayContaining(['order', 'product', 'query']))
+      // Kafka hops: order publishes order.created from its outbox; product and query each process it
+      // as a child of that publish; product's stock.reserved comes back to order; order.reserved to query.
+      const publishOf = (name: string) => spans.find((s) => s.kind === 'producer' && s.name === `publish ${name}`)!
+      expect(consumersOf(spans, publishOf('order.created')).sort()).toEqual(['product', 'query'])
+      expect(consumersOf(spans, publishOf('stock.reserved'))).toEqual(['order'])
+      expect(consumersOf(spans, publishOf('order.reserved'))).toEqual(['query'])
+      expect(publishOf('order.created').attributes['mm.outbox.wait_ms']).toEqual(expect.any(Number))
+      expect(spans.find((s) => s.name === 'process order.created' && s.component === 'product')!.attributes['mm.broker.wait_ms']).toEqual(expect.any(Number))
+      // Database calls are in the trace too, under the hop that made them.
+      expect(spans.some((s) => s.kind === 'client' && /^pg\.query/.test(s.name))).toBe(true)
+      expect(created!.failed).toBe(false)
+      expect(paid!.spans[0]).toMatchObject({name: 'POST /orders/:id/pay', kind: 'server'})
+      expect(paid!.spans.filter((s) => s.kind === 'consumer').map((s) => s.name)).toContain('process order.paid')
+
+      // The waterfall a person reads, and the listing of slow traces.
+      const text = await mm(['trace', id], {cwd, env: {COLUMNS: '200'}})
+      expect(text.exitCode, text.stderr).toBe(0)
+      expect(text.stdout).toMatch(/POST \/orders\s/)
+      expect(text.stdout).toMatch(/publish order\.created .* in outbox/)
+      expect(text.stdout).toMatch(/process order\.created .* in broker/)
+      expect(text.stdout).toContain('nothing pending')
+      const slowest = await mm(['trace', '--slowest', '1000', '--json'], {cwd})
+      expect(slowest.exitCode, slowest.stderr).toBe(0)
+      expect(json<{traces: {traceId: string}[]}>(slowest).traces.map((x) => x.traceId)).toContain(created!.traceId)
+    })
+
+    it('a dead letter keeps its trace: mm dlq show prints the trace id, mm trace marks the failure', async () => {
+      const env = json<{variables: Record<string, string>}>(await mm(['env', '--json', '--reveal'], {cwd})).variables
+      const {Kafka, logLevel} = await import('kafkajs')
+      const kafka = new Kafka({clientId: 'e2e-trace', brokers: env.MM_KAFKA_BROKERS!.split(','), logLevel: logLevel.NOTHING})
+      const producer = kafka.producer()
+      await producer.connect()
+      const traceId = randomUUID().replaceAll('-', '')
+      const key = `poison-${randomUUID()}`
+      try {
+        // Not JSON: a poison message, dead-lettered at once by each group reading order.created.
+        await producer.send({topic: 'order.created', messages: [{key, value: 'not json', headers: {traceparent: `00-${traceId}-${'1'.repeat(16)}-01`}}]})
+      } finally {
+        await producer.disconnect()
+      }
+      const shown = await eventually(
+        async () => {
+          const r = await mm(['dlq', 'show', 'order.created.dlq', '-n', '1000', '--json'], {cwd})
+          const items = json<{items: {key: string; traceId: string | null}[]}>(r).items.filter((m) => m.key === key)
+          return items.length === 2 ? items : undefined
+        },
+        {what: 'the poison message in order.created.dlq', timeoutMs: 30_000},
+      )
+      expect(shown.map((m) => m.traceId)).toEqual([traceId, traceId])
+      const text = await mm(['dlq', 'show', 'order.created.dlq', '-n', '1000'], {cwd})
+      expect(text.stdout).toContain(`trace    ${traceId}`)
+
+      const t = await trace(traceId, (x) => x.traces[0]!.spans.filter((s) => s.name === 'dead-letter order.created').length === 2)
+      const spans = t.traces[0]!.spans
+      expect(t.traces[0]!.failed).toBe(true)
+      expect(spans.filter((s) => s.name === 'process order.created').every((s) => s.error?.includes('not JSON'))).toBe(true)
+      const waterfall = await mm(['trace', traceId], {cwd, env: {COLUMNS: '200'}})
+      expect(waterfall.stdout).toMatch(/✗ first error: .*not JSON/)
+      expect(waterfall.stdout).toMatch(/went to order\.created\.dlq/)
+      await mm(['dlq', 'purge', 'order.created.dlq', '--yes'], {cwd})
+    })
+
+    it('mm trace answers bad questions clearly', async () => {
+      const none = await mm(['trace', 'no-such-order'], {cwd})
+      expect(none.exitCode).toBe(1)
+      expect(none.stderr).toContain('no trace of no-such-order')
+      const neither = await mm(['trace'], {cwd})
+      expect(neither.exitCode).toBe(2)
+      const both = await mm(['trace', 'x', '--slowest', '3'], {cwd})
+      expect(both.exitCode).toBe(2)
+    })
   })
 })
 

@@ -2,7 +2,7 @@ import type amqp from 'amqplib'
 import type {Admin, Kafka} from 'kafkajs'
 
 import type {Config} from '../../config/index.js'
-import {resolveEndpoints} from '../../infra/platform.js'
+import {requireEndpoints as requirePlatform} from '../../infra/platform.js'
 import {rootNamespace, type Namespace} from '../../infra/topology/spec.js'
 import type {Endpoints} from '../../infra/types.js'
 import {errorMessage, MmError, UserError} from '../../lib/errors.js'
@@ -58,12 +58,5 @@ export const withRabbit = async <T>(deps: DlqDeps, work: (conn: amqp.ChannelMode
 export const entryFor = (deps: DlqDeps, name: string): DlqEntry => resolveDlq(name, dlqCatalog(deps.ns, deps.topology))
 
 /** The servers of the running platform (or of MM_* URLs); a clear error when there is none. */
-export const requireEndpoints = async (config: Config, logger: Logger): Promise<Endpoints> => {
-  const endpoints = await resolveEndpoints(config, logger)
-  if (!endpoints)
-    throw new UserError(
-      'the platform is not running, so there are no DLQs to reach',
-      'start it with mm up (or point MM_KAFKA_BROKERS and MM_RABBITMQ_URL at running brokers)',
-    )
-  return endpoints
-}
+export const requireEndpoints = (config: Config, logger: Logger): Promise<Endpoints> =>
+  requirePlatform(config, logger, 'no DLQ to reach', 'start it with mm up (or point MM_KAFKA_BROKERS and MM_RABBITMQ_URL at running brokers)')

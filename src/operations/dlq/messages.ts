@@ -30,6 +30,8 @@ export interface DlqMessage {
   /** Where it failed: Kafka topic/partition/offset, or RabbitMQ queue/exchange/routing key. */
   original: {topic?: string; partition?: number; offset?: string; queue?: string; exchange?: string; routingKey?: string}
   replayCount: number
+  /** The trace the message belonged to (its traceparent header): mm trace <traceId>. */
+  traceId: string | null
   /** When it entered the DLQ (broker timestamp), ISO 8601. */
   timestamp?: string
 }
@@ -188,6 +190,13 @@ export const describe = (parts: {
     error: errorOf(headersText(rest), xDeath),
     original: parts.broker === 'kafka' ? kafkaOriginal(headers, parts.source) : rabbitOriginal(headers, xDeath, parts.source),
     replayCount: replayCountOf(parts.rawHeaders?.[REPLAY_COUNT_HEADER]),
+    traceId: traceIdOf(headers.traceparent),
     timestamp: parts.timestamp,
   }
+}
+
+/** The trace id of a W3C traceparent header (`00-<trace id>-<span id>-<flags>`), if it is one. */
+export const traceIdOf = (traceparent: string | undefined): string | null => {
+  const m = /^[0-9a-f]{2}-([0-9a-f]{32})-[0-9a-f]{16}-[0-9a-f]{2}$/.exec(traceparent?.trim() ?? '')
+  return m && !/^0+$/.test(m[1]!) ? m[1]! : null
 }

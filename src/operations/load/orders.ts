@@ -1,3 +1,5 @@
+import {randomBytes} from 'node:crypto'
+
 import * as hdr from 'hdr-histogram-js'
 
 import {MmError, UserError} from '../../lib/errors.js'
@@ -39,11 +41,25 @@ export interface LoadOrdersResult {
   readModelLagMs: Record<string, number>
   /** Orders completed in each second of the run (first entry: the first second). */
   completedPerSecond: number[]
+  /**
+   * Exemplars: the slowest measured orders with the traces of their create and pay requests
+   * (mm load starts each request's trace itself, with a W3C traceparent): mm trace <order-id>.
+   */
+  slowest: {orderId: string; ms: number; traceIds: string[]}[]
   thresholds: {expr: string; ok: boolean; actual: number}[]
   warnings: string[]
 }
 
-type Outcome = {ok: true; ms: number; lagMs: number} | {ok: false; kind: string}
+type Outcome = {ok: true; ms: number; lagMs: number; orderId: string; traceIds: string[]} | {ok: false; kind: string}
+
+/** A new W3C trace context for one request, sampled (the platform still applies MM_TRACE_SAMPLE). */
+const newTrace = (): {traceId: string; traceparent: string} => {
+  const traceId = randomBytes(16).toString('hex')
+  return {traceId, traceparent: `00-${traceId}-${randomBytes(8).toString('hex')}-01`}
+}
+
+/** How many exemplars (slowest orders) a run keeps. */
+const EXEMPLARS = 5
 
 /**
  * One virtual order: create → wait RESERVED → pay → wait until the read model shows PAID. The
@@ -51,7 +67,13 @@ type Outcome = {ok: true; ms: number; lagMs: number} | {ok: false; kind: string}
  */
 const virtualOrder = async (o: LoadOrdersOptions, watch: FeedWatch, customerId: string, productId: string, quantity: number): Promise<Outcome> => {
   const t0 = performance.now()
-  const created = await o.api.request('POST', '/orders', {customer_id: customerId, items: [{product_id: productId, quantity}]})
+  const createTrace = newTrace()
+  const created = await o.api.request(
+    'POST',
+    '/orders',
+    {customer_id: customerId, items: [{product_id: productId, quantity}]},
+    {traceparent: createTrace.traceparent},
+  )
   if (created.status !== 201) return {ok: false, kind: `create_${created.status}`}
   const id = created.body.id as string
   // Each wait looks at the order only when the runner that moves it says it handled the order
@@ -68,7 +90,8 @@ const virtualOrder = async (o: LoadOrdersOptions, watch: FeedWatch, customerId: 
   )
   if (reserved === undefined) return {ok: false, kind: 'reserve_timeout'}
   if (reserved !== 'RESERVED') return {ok: false, kind: `order_${reserved.toLowerCase()}`}
-  const paid = await o.api.request('POST', `/orders/${id}/pay`)
+  const payTrace = newTrace()
+  const paid = await o.api.request('POST', `/orders/${id}/pay`, undefined, {traceparent: payTrace.traceparent})
   if (paid.status !== 200) return {ok: false, kind: `pay_${paid.status}`}
   const paidAt = performance.now()
   const visible = await pollUntil(
@@ -83,7 +106,7 @@ const virtualOrder = async (o: LoadOrdersOptions, watch: FeedWatch, customerId: 
   )
   if (!visible) return {ok: false, kind: 'read_model_timeout'}
   const now = performance.now()
-  return {ok: true, ms: now - t0, lagMs: now - paidAt}
+  return {ok: true, ms: now - t0, lagMs: now - paidAt, orderId: id, traceIds: [createTrace.traceId, payTrace.traceId]}
 }
 
 /**
@@ -116,6 +139,7 @@ export const loadOrders = async (o: LoadOrdersOptions): Promise<LoadOrdersResult
   const ps = list(products).filter((p) => (p.stock ?? 1) > 0)
   if (cs.length === 0 || ps.length === 0) throw new UserError('no customers or products with stock to order', 'run mm seed first')
 
+  const slowest: LoadOrdersResult['slowest'] = []
   const histogram = hdr.build({lowestDiscernibleValue: 1, highestTrackableValue: 3_600_000, numberOfSignificantValueDigits: 3})
   const lagHistogram = hdr.build({lowestDiscernibleValue: 1, highestTrackableValue: 3_600_000, numberOfSignificantValueDigits: 3})
   const perSecond: number[] = []
@@ -155,6 +179,11 @@ export const loadOrders = async (o: LoadOrdersOptions): Promise<LoadOrdersResult
           if (measuredRun) {
             histogram.recordValue(Math.max(1, Math.round(outcome.ms)))
             lagHistogram.recordValue(Math.max(1, Math.round(outcome.lagMs)))
+            if (slowest.length < EXEMPLARS || outcome.ms > slowest.at(-1)!.ms) {
+              slowest.push({orderId: outcome.orderId, ms: Math.round(outcome.ms), traceIds: outcome.traceIds})
+              slowest.sort((a, b) => b.ms - a.ms)
+              slowest.length = Math.min(slowest.length, EXEMPLARS)
+            }
           }
         } else errors[outcome.kind] = (errors[outcome.kind] ?? 0) + 1
         o.onProgress?.({started: requested, completed, errors: Object.values(errors).reduce((a, b) => a + b, 0), inFlight})
@@ -209,6 +238,7 @@ export const loadOrders = async (o: LoadOrdersOptions): Promise<LoadOrdersResult
     latencyMs,
     readModelLagMs,
     completedPerSecond: perSecond,
+    slowest,
     thresholds,
     warnings,
   }

@@ -5,7 +5,7 @@ import type pg from 'pg'
 import type {SwapStrategy} from '../../../services/query/rebuild.js'
 import {createPool} from '../../../services/shared/db.js'
 import type {Config} from '../../config/index.js'
-import {resolveEndpoints} from '../../infra/platform.js'
+import {requireEndpoints as requirePlatform} from '../../infra/platform.js'
 import {type Namespace, rootNamespace, TOPOLOGY} from '../../infra/topology/spec.js'
 import type {Endpoints} from '../../infra/types.js'
 import {errorMessage, MmError, UserError} from '../../lib/errors.js'
@@ -77,12 +77,7 @@ export const openClients = async (deps: ProjectionsDeps): Promise<Clients> => {
 }
 
 /** The servers of the running platform (or of MM_* URLs); a clear error when there is none. */
-export const requireEndpoints = async (config: Config, logger: Logger): Promise<Endpoints> => {
-  const endpoints = await resolveEndpoints(config, logger)
-  if (!endpoints)
-    throw new UserError('the platform is not running, so there is no read model to check', 'start it with mm up -d (or point the MM_* URLs at running servers)')
-  return endpoints
-}
+export const requireEndpoints = (config: Config, logger: Logger): Promise<Endpoints> => requirePlatform(config, logger, 'no read model to check')
 
 /**
  * How the rebuilt views are swapped in: renameCollection where it is atomic (MongoDB 5 and

@@ -47,6 +47,7 @@ export const renderDlqMessage = (m: DlqMessage, width = terminal().columns): str
     `  error    ${style.red(e.errorClass)}${e.message ? `: ${oneLine(e.message, Math.max(20, width - 16 - e.errorClass.length))}` : ''}${detail ? style.dim(` (${detail})`) : ''}`,
     `  from     ${origin(m)}`,
     ...(m.replayCount > 0 ? [`  replays  ${m.replayCount}`] : []),
+    ...(m.traceId ? [`  trace    ${m.traceId}${style.dim(`  (mm trace ${m.traceId})`)}`] : []),
     `  value    ${value}`,
   ]
   return lines.join('\n')

@@ -17,6 +17,15 @@ export const renderLoadOrders = (r: LoadOrdersResult): string => {
     "latency: POST /orders → PAID in the read model, and the read model's lag (pay answered → PAID in the read model):",
     table(['STAT', 'POST → PAID', 'READ-MODEL LAG'], lat),
   ]
+  if (r.slowest.length > 0)
+    lines.push(
+      '',
+      'slowest orders (mm trace <order> shows where the time went; the traces are of its create and pay requests):',
+      table(
+        ['ORDER', 'POST → PAID', 'TRACES'],
+        r.slowest.map((x) => [x.orderId, `${x.ms} ms`, x.traceIds.join(' ')]),
+      ),
+    )
   if (errs.length)
     lines.push(
       '',

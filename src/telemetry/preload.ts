@@ -1,0 +1,100 @@
+import {type Attributes, type Context, type Link, SpanKind} from '@opentelemetry/api'
+import {registerInstrumentations} from '@opentelemetry/instrumentation'
+import {HttpInstrumentation} from '@opentelemetry/instrumentation-http'
+import {IORedisInstrumentation} from '@opentelemetry/instrumentation-ioredis'
+import {MongoDBInstrumentation} from '@opentelemetry/instrumentation-mongodb'
+import {PgInstrumentation} from '@opentelemetry/instrumentation-pg'
+import {resourceFromAttributes} from '@opentelemetry/resources'
+import {
+  AlwaysOffSampler,
+  AlwaysOnSampler,
+  BatchSpanProcessor,
+  ParentBasedSampler,
+  type Sampler,
+  type SamplingResult,
+  type SpanProcessor,
+  TraceIdRatioBasedSampler,
+} from '@opentelemetry/sdk-trace-base'
+import {NodeTracerProvider} from '@opentelemetry/sdk-trace-node'
+
+import {SERVER_SPAN} from '../../services/shared/tracing.js'
+import {setInstalledTracing} from './handle.js'
+import {SpanStoreExporter} from './store.js'
+
+/**
+ * Loaded by bin/run.js, before oclif and before any client library, for the commands that run
+ * runners (mm up, mm supervise, mm run) unless MM_TRACE=off: installs the tracer provider and the
+ * instrumentations of the HTTP server, pg, ioredis and mongodb. The messaging spans (outbox relay,
+ * Kafka and RabbitMQ consumers) are mm's own, in services/shared/tracing.ts.
+ */
+
+/** The root sampler, set when a host configures tracing; records nothing until then. */
+class AdjustableSampler implements Sampler {
+  private inner: Sampler = new AlwaysOffSampler()
+  private ratio = 0
+
+  set(ratio: number): void {
+    this.ratio = ratio
+    this.inner = ratio >= 1 ? new AlwaysOnSampler() : ratio <= 0 ? new AlwaysOffSampler() : new TraceIdRatioBasedSampler(ratio)
+  }
+
+  shouldSample(ctx: Context, traceId: string, name: string, kind: SpanKind, attributes: Attributes, links: Link[]): SamplingResult {
+    return this.inner.shouldSample(ctx, traceId, name, kind, attributes, links)
+  }
+
+  toString(): string {
+    return `mm(${this.ratio})`
+  }
+}
+
+const sampler = new AdjustableSampler()
+const store = new SpanStoreExporter()
+const processors: SpanProcessor[] = [new BatchSpanProcessor(store, {maxQueueSize: 20_000, maxExportBatchSize: 2_000, scheduledDelayMillis: 500})]
+
+// OTLP as well when the standard variables ask for it (Jaeger, the Aspire dashboard, a collector).
+if (process.env.OTEL_EXPORTER_OTLP_ENDPOINT || process.env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT) {
+  const {OTLPTraceExporter} = await import('@opentelemetry/exporter-trace-otlp-proto')
+  processors.push(new BatchSpanProcessor(new OTLPTraceExporter()))
+}
+
+const provider = new NodeTracerProvider({
+  resource: resourceFromAttributes({'service.name': process.env.OTEL_SERVICE_NAME || 'mercadomio'}),
+  // A trace mm load (or any client) started is sampled at mm's ratio too: the ratio sampler
+  // decides by trace id, so every process keeps or drops the same traces.
+  sampler: new ParentBasedSampler({root: sampler, remoteParentSampled: sampler}),
+  spanProcessors: processors,
+})
+provider.register()
+
+/** Reads that start no trace: polls of state (the dashboard, mm wait, mm load's status checks). */
+const untracedRequest = (method: string | undefined, url: string | undefined, traceparent: unknown): boolean =>
+  url === '/health' || ((method === 'GET' || method === 'HEAD' || method === 'OPTIONS') && !traceparent)
+
+registerInstrumentations({
+  tracerProvider: provider,
+  instrumentations: [
+    new HttpInstrumentation({
+      disableOutgoingRequestInstrumentation: true,
+      ignoreIncomingRequestHook: (req) => untracedRequest(req.method, req.url, req.headers.traceparent),
+      // The component's route names the span (services/shared/component.ts).
+      // (Only incoming requests are instrumented: outgoing instrumentation is off.)
+      requestHook: (span, req) => {
+        ;(req as unknown as Record<symbol, unknown>)[SERVER_SPAN] = span
+      },
+    }),
+    // Database spans only inside a trace (never for the relays' and collectors' background polls);
+    // statements without their values.
+    new PgInstrumentation({requireParentSpan: true, enhancedDatabaseReporting: false, ignoreConnectSpans: true}),
+    new IORedisInstrumentation({requireParentSpan: true, dbStatementSerializer: (command) => command}),
+    new MongoDBInstrumentation({requireParentSpan: true, enhancedDatabaseReporting: false}),
+  ],
+})
+
+setInstalledTracing({
+  async configure(o) {
+    await store.configure(o)
+    sampler.set(o.sample)
+  },
+  flush: () => provider.forceFlush(),
+  shutdown: () => provider.shutdown(),
+})
