@@ -174,7 +174,7 @@ try {
   const costP50 = tracing.on.p50 / tracing.off.p50 - 1
   const costThroughput = 1 - tracing.on.saturated / tracing.off.saturated
   rows.push({
-    what: 'tracing at the default sampling (MM_TRACE_SAMPLE=1): order flow at 50/s, POST → PAID p50 (traced runs before and after, averaged)',
+    what: 'tracing at the default sampling (MM_TRACE_SAMPLE=0.1): order flow at 50/s, POST → PAID p50 (traced runs before and after, averaged)',
     value: `${tracing.on.p50.toFixed(0)} ms`,
     baseline: `MM_TRACE=off ${tracing.off.p50} ms`,
     ratio: `${costP50 >= 0 ? '+' : ''}${(costP50 * 100).toFixed(0)} %`,
@@ -182,7 +182,7 @@ try {
     ok: costP50 <= 0.1,
   })
   rows.push({
-    what: 'tracing at the default sampling: order flow unlimited (64 in flight), completed/s',
+    what: 'tracing at the default sampling: order flow asked for 150/s (more than it carries), completed/s',
     value: `${tracing.on.saturated.toFixed(1)}/s`,
     baseline: `MM_TRACE=off ${tracing.off.saturated.toFixed(1)}/s`,
     ratio: `${costThroughput >= 0 ? '-' : '+'}${Math.abs(costThroughput * 100).toFixed(0)} %`,
@@ -264,6 +264,19 @@ ${rows.map((r) => `| ${r.what} | ${r.value} | ${r.baseline} | ${r.ratio} | ${r.t
   than a COPY (measured: 280-320 ms of PostgreSQL CPU for 20,000 updates against 50-90 ms for the
   COPY); the flush also reads the snapshot from Redis and checks the ledger, on the same two cores.
   Not met; one Redis field per key instead of two would halve the snapshot read.
+- **Tracing** is measured on the same platform three times, traced at the default sampling, with
+  \`MM_TRACE=off\` (the runners restarted without the tracer loaded), traced again; the traced
+  figures are the mean of the two traced runs, which cancels the platform's growth between runs.
+  At 50 orders/s the median is within the noise. Asked for more than it carries, the platform
+  completes fewer orders traced, and the runs vary by ±15% between identical configurations: in
+  separate A/B runs (fresh platform, 50 customers, 100 products, two rounds each) the throughput
+  at 150/s asked was 126 and 104/s untraced, 94 and 86/s at a sampling of 0.1, 74 and 82/s at 1,
+  and 98 and 82/s at 0 (instrumented, nothing recorded). Recording every trace costs about a third
+  of the capacity (spans of every hop and database call, written to PostgreSQL on the same two
+  cores), hence the default of 0.1; most of what remains at 0.1 is paid with nothing recorded,
+  that is by the instrumentation itself (on Node 20 the context manager's AsyncLocalStorage hooks
+  every promise). Next: the same A/B on Node 24, whose AsyncLocalStorage does not hook promises,
+  and per instrumentation.
 - **Calls per order**: 200 orders created and paid with no polling, counted by the runners'
   \`calls\` counters (\`mm status --json\`); the baseline is the same measurement on the code before
   this work (commit 63656c1 with the counters added), 73.4.

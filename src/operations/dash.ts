@@ -1,4 +1,5 @@
 import {Redis} from 'ioredis'
+import pg from 'pg'
 
 import {EVENTS_CHANNEL, type FeedEntry, parseFeed} from '../../services/shared/events-feed.js'
 import type {Config} from '../config/index.js'
@@ -11,6 +12,8 @@ import {replayDlq} from './dlq/index.js'
 import {flush} from './flush.js'
 import {rebuildProjections, type RebuildProgressEvent, verifyProjections, type VerifyResult} from './projections/index.js'
 import {collectStatus, type PlatformStatus} from './status.js'
+import {traceOf, type TraceResult} from './trace.js'
+import {spanStoreExists, summarizeTraces, type TraceSummary} from '../telemetry/spans.js'
 
 /** What the dashboard reads and does; the same collectors as `mm status --json`. */
 export interface DashSource {
@@ -21,8 +24,22 @@ export interface DashSource {
   /** `mm projections verify` / `rebuild --yes` (the dashboard asked first); the result in one line. */
   verify(onProgress?: (p: RebuildProgressEvent) => void): Promise<Outcome>
   rebuild(onProgress?: (p: RebuildProgressEvent) => void): Promise<Outcome>
+  /** The slowest and the failed traces of the last minutes, for the Traces panel. */
+  traces(): Promise<RecentTraces>
+  /** One trace, as `mm trace <trace-id> --json`. */
+  trace(traceId: string): Promise<TraceResult>
   close(): Promise<void>
 }
+
+export interface RecentTraces {
+  slowest: TraceSummary[]
+  failed: TraceSummary[]
+  /** False until the runners stored a span (tracing off, or nothing traced yet). */
+  stored: boolean
+}
+
+/** The window of the Traces panel. */
+const RECENT_TRACES_MS = 5 * 60_000
 
 /** A one-line result and whether it is good news. */
 export interface Outcome {
@@ -70,7 +87,36 @@ export const createDashSource = (config: Config, logger: Logger): DashSource => 
     return current.collector
   }
 
+  // The span store's own small pool, rebuilt with the collector's endpoints.
+  let store: {key: string; pool: pg.Pool} | undefined
+  const storeFor = async (): Promise<pg.Pool> => {
+    const endpoints = await endpointsOrFail()
+    const key = endpoints.postgres
+    if (store?.key !== key) {
+      await store?.pool.end().catch(() => {})
+      const pool = new pg.Pool({connectionString: key, max: 1, application_name: 'mm-dash'})
+      pool.on('error', (error) => logger.debug('dash.trace_store_error', {error: error.message}))
+      store = {key, pool}
+    }
+    return store.pool
+  }
+
   return {
+    async traces() {
+      const pool = await storeFor()
+      if (!(await spanStoreExists(pool))) return {slowest: [], failed: [], stored: false}
+      const sinceUs = (Date.now() - RECENT_TRACES_MS) * 1000
+      const [slowest, failed] = await Promise.all([
+        summarizeTraces(pool, {sinceUs, limit: 5, failedOnly: false}),
+        summarizeTraces(pool, {sinceUs, limit: 5, failedOnly: true}),
+      ])
+      return {slowest, failed, stored: true}
+    },
+
+    async trace(traceId) {
+      return traceOf({endpoints: await endpointsOrFail(), logger}, traceId)
+    },
+
     async status() {
       const collector = await collectorFor()
       return collectStatus(config, logger, collector)
@@ -139,6 +185,7 @@ export const createDashSource = (config: Config, logger: Logger): DashSource => 
       actions.abort()
       await Promise.allSettled([...running])
       await current?.collector.close()
+      await store?.pool.end().catch(() => {})
     },
   }
 }

@@ -49,7 +49,7 @@ class AdjustableSampler implements Sampler {
 
 const sampler = new AdjustableSampler()
 const store = new SpanStoreExporter()
-const processors: SpanProcessor[] = [new BatchSpanProcessor(store, {maxQueueSize: 20_000, maxExportBatchSize: 2_000, scheduledDelayMillis: 500})]
+const processors: SpanProcessor[] = [new BatchSpanProcessor(store, {maxQueueSize: 20_000, maxExportBatchSize: 512, scheduledDelayMillis: 500})]
 
 // OTLP as well when the standard variables ask for it (Jaeger, the Aspire dashboard, a collector).
 if (process.env.OTEL_EXPORTER_OTLP_ENDPOINT || process.env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT) {

@@ -28,7 +28,8 @@ const call = (method: string, path: string, body?: unknown, headers: Record<stri
 /** The platform from outside: `mm up` with every component, driven through its HTTP API and CLI. */
 describe('scenarios against mm up', () => {
   beforeAll(async () => {
-    const r = await mm(['up', '--infra', 'native', '-d', '--http-port', '0', '--json'], {cwd})
+    // Every trace recorded (the default samples one in ten): the tracing tests follow particular orders.
+    const r = await mm(['up', '--infra', 'native', '-d', '--http-port', '0', '--json'], {cwd, env: {MM_TRACE_SAMPLE: '1'}})
     expect(r.exitCode, r.stderr).toBe(0)
     api = json<{endpoints: {name: string; url: string}[]}>(r).endpoints.find((e) => e.name === 'gateway')!.url
   })

@@ -1,7 +1,16 @@
 import pg from 'pg'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
-import {deleteSpansBefore, ensureSpanTables, insertSpans, type SpanRow, spansOfTraces, spanStoreExists, summarizeTraces, tracesOfAggregate} from '../../src/telemetry/spans.js'
+import {
+  deleteSpansBefore,
+  ensureSpanTables,
+  insertSpans,
+  type SpanRow,
+  spansOfTraces,
+  spanStoreExists,
+  summarizeTraces,
+  tracesOfAggregate,
+} from '../../src/telemetry/spans.js'
 import {toWaterfall} from '../../src/operations/trace.js'
 import {isolatedEndpoints} from './isolation.js'
 
@@ -43,8 +52,22 @@ describe('span store', () => {
 
     // Trace a: the request, then (another batch) its publish and the failed processing, the root arriving last.
     const root = span('a', '1', null, {name: 'POST /orders', kind: 1, component: 'order', aggregate_id: 'order-1', duration_us: 20_000})
-    const publish = span('a', '2', '1', {name: 'publish order.created', kind: 3, component: 'order', start_us: T0 + 30_000, attributes: {'mm.outbox.wait_ms': 12}})
-    const processed = span('a', '3', '2', {name: 'process order.created', kind: 4, component: 'product', start_us: T0 + 50_000, duration_us: 70_000, status: 2, error: 'boom'})
+    const publish = span('a', '2', '1', {
+      name: 'publish order.created',
+      kind: 3,
+      component: 'order',
+      start_us: T0 + 30_000,
+      attributes: {'mm.outbox.wait_ms': 12},
+    })
+    const processed = span('a', '3', '2', {
+      name: 'process order.created',
+      kind: 4,
+      component: 'product',
+      start_us: T0 + 50_000,
+      duration_us: 70_000,
+      status: 2,
+      error: 'boom',
+    })
     await Promise.all([insertSpans(pool, [publish, processed]), insertSpans(pool, [span('b', '9', null, {start_us: T0 + 5_000, aggregate_id: 'order-2'})])])
     await insertSpans(pool, [root, publish]) // publish again: kept once
 

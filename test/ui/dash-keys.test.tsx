@@ -13,7 +13,20 @@ import {cleanup, render} from 'ink-testing-library'
 import {afterEach, describe, expect, it, vi} from 'vitest'
 
 import {Dashboard} from '../../src/ui/dash/dashboard.js'
-import {deferred, fakeSource, type FakeSource, type FakeSourceOptions, focusedTitle, frameMatching, KEYS, plain, tick, until, widen} from './fixtures.js'
+import {
+  deferred,
+  fakeSource,
+  recentTraces,
+  type FakeSource,
+  type FakeSourceOptions,
+  focusedTitle,
+  frameMatching,
+  KEYS,
+  plain,
+  tick,
+  until,
+  widen,
+} from './fixtures.js'
 
 // Each wait has its own deadline (fixtures.DEADLINE_MS); a test presses many keys on a loaded machine.
 vi.setConfig({testTimeout: 30_000})
@@ -50,13 +63,16 @@ const press = async (inst: Inst, key: string, expected: string | string[] | RegE
   return frame
 }
 
-const focusOn = (title: string) => (frame: string) => focusedTitle(frame) === title
+const focusOn = (title: string | ((t: string) => boolean)) => (frame: string) =>
+  typeof title === 'string' ? focusedTitle(frame) === title : title(focusedTitle(frame) ?? '')
 
 const SERVICES = 'Services (native)'
 const QUEUES = 'Queues'
 const PROJECTIONS = 'Projections (MongoDB read model)'
 const AGGREGATES = 'Redis aggregates (ingest)'
 const FEED = 'Live events'
+const TRACES = 'Traces (last 5 min: failed, then slowest)'
+const TRENDS = (title: string) => title.startsWith('Trends (last')
 
 /** Waits until the dashboard has unmounted (its feed unsubscribed). */
 const exited = (source: FakeSource) =>
@@ -76,21 +92,41 @@ describe('Dashboard keys', () => {
 
   it('moves focus with tab, shift-tab and the arrows', async () => {
     const {inst} = await start()
-    for (const title of [QUEUES, PROJECTIONS, AGGREGATES, FEED, SERVICES]) await press(inst, KEYS.tab, focusOn(title))
+    for (const title of [QUEUES, PROJECTIONS, AGGREGATES, TRACES, TRENDS, FEED, SERVICES]) await press(inst, KEYS.tab, focusOn(title))
     await press(inst, KEYS.shiftTab, focusOn(FEED))
-    await press(inst, KEYS.shiftTab, focusOn(AGGREGATES))
-    await press(inst, KEYS.left, focusOn(PROJECTIONS))
-    await press(inst, KEYS.right, focusOn(AGGREGATES))
+    await press(inst, KEYS.shiftTab, focusOn(TRENDS))
+    await press(inst, KEYS.left, focusOn(TRACES))
+    await press(inst, KEYS.right, focusOn(TRENDS))
     await press(inst, KEYS.right, focusOn(FEED))
     await press(inst, KEYS.right, focusOn(SERVICES))
     await press(inst, KEYS.left, focusOn(FEED))
-    // ↑↓ move between rows: Services/Queues, Projections/Aggregates, Live events.
-    await press(inst, KEYS.up, focusOn(PROJECTIONS))
-    await press(inst, KEYS.up, focusOn(SERVICES))
+    // ↑↓ move between rows: Services/Queues, Projections/Aggregates, Traces/Trends, Live events.
+    // (In Queues and Traces ↑↓ choose a row instead: the test leaves those panels sideways.)
+    await press(inst, KEYS.up, focusOn(TRACES))
+    await press(inst, KEYS.left, focusOn(AGGREGATES))
+    await press(inst, KEYS.up, focusOn(QUEUES))
+    await press(inst, KEYS.left, focusOn(SERVICES))
     await press(inst, KEYS.down, focusOn(PROJECTIONS))
+    await press(inst, KEYS.down, focusOn(TRACES))
+    await press(inst, KEYS.right, focusOn(TRENDS))
     await press(inst, KEYS.down, focusOn(FEED))
   })
 
+  it('Traces: failed first, then the slowest; ↑↓ choose, Enter opens the waterfall, any key closes it', async () => {
+    const {inst, source} = await start({traces: () => recentTraces(true)})
+    const f = await frameMatching(inst, '1.45 s')
+    const rows = f.split('\n').filter((l) => /POST \/orders/.test(l))
+    expect(rows[0]).toMatch(/✗ 80\.0 ms.*POST \/orders\/:id\/pay/)
+    expect(rows[1]).toMatch(/1\.45 s.*POST \/orders /)
+    await press(inst, KEYS.down, focusOn(PROJECTIONS))
+    await press(inst, KEYS.down, focusOn(TRACES))
+    await press(inst, KEYS.down, (fr) => fr.includes('Enter waterfall'))
+    const waterfall = await press(inst, KEYS.enter, 'process order.created')
+    expect(source.traceCalls).toEqual(['a'.repeat(32)])
+    expect(waterfall).toMatch(/publish order\.created .* 870\.0 ms in outbox/)
+    expect(waterfall).toMatch(/process order\.created .* 80\.0 ms in broker/)
+    await press(inst, 'x', focusOn(TRACES))
+  })
   it('f runs a flush, shows it running, ignores keys meanwhile, then shows its message', async () => {
     const held = deferred<string>()
     const {inst, source} = await start({flush: () => held.promise})

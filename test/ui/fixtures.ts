@@ -6,7 +6,9 @@
 import type {FeedEntry} from '../../services/shared/events-feed.js'
 import type {ServerStatus} from '../../src/infra/types.js'
 import type {PlatformSnapshot} from '../../src/operations/collectors/index.js'
-import type {DashSource, Outcome} from '../../src/operations/dash.js'
+import type {DashSource, Outcome, RecentTraces} from '../../src/operations/dash.js'
+import type {TraceResult, WaterfallSpan} from '../../src/operations/trace.js'
+import type {TraceSummary} from '../../src/telemetry/spans.js'
 import type {PlatformStatus} from '../../src/operations/status.js'
 import type {RunnerReport} from '../../src/runtime/supervisor.js'
 
@@ -192,6 +194,8 @@ export interface FakeSourceOptions {
   rebuild?: () => Maybe<Outcome>
   /** Whether subscribe reports the feed connected right away (default true). */
   connected?: boolean
+  traces?: () => Maybe<RecentTraces>
+  trace?: (traceId: string) => Maybe<TraceResult>
 }
 
 export interface FakeSource extends DashSource {
@@ -206,6 +210,7 @@ export interface FakeSource extends DashSource {
   verifyCalls: number
   rebuildCalls: number
   subscribers: number
+  traceCalls: string[]
   emit(entry: FeedEntry): void
   setFeedState(connected: boolean, error?: string): void
 }
@@ -222,6 +227,7 @@ export const fakeSource = (opts: FakeSourceOptions = {}): FakeSource => {
     verifyCalls: 0,
     rebuildCalls: 0,
     subscribers: 0,
+    traceCalls: [],
     async status() {
       const call = ++src.statusCalls
       src.inFlight++
@@ -267,6 +273,13 @@ export const fakeSource = (opts: FakeSourceOptions = {}): FakeSource => {
         }))
       )()
     },
+    async traces() {
+      return (opts.traces ?? (() => recentTraces()))()
+    },
+    async trace(traceId) {
+      src.traceCalls.push(traceId)
+      return (opts.trace ?? ((id: string) => traceResult(id)))(traceId)
+    },
     async close() {},
     emit(entry) {
       for (const l of listeners) l.onEntry(entry)
@@ -304,6 +317,7 @@ export const KEYS = {
   right: '\u001B[C',
   left: '\u001B[D',
   ctrlC: '\u0003',
+  enter: '\r',
 } as const
 
 /** Generous: a loaded 2-core machine may take a while; a passing run returns as soon as it matches. */
@@ -383,4 +397,72 @@ export const focusedTitles = (frame: string): string[] => {
 export const focusedTitle = (frame: string): string | undefined => {
   const t = focusedTitles(frame)
   return t.length === 1 ? t[0] : undefined
+}
+
+/** What the Traces panel shows: two slow traces, and with `withFailure` one failed trace too. */
+export const recentTraces = (withFailure = false): RecentTraces => {
+  const t = (traceId: string, durationMs: number, failed: boolean, root: string): TraceSummary => ({
+    traceId,
+    startedAt: '2025-01-02T03:04:05.000Z',
+    durationMs,
+    spans: 12,
+    failed,
+    aggregateId: `order-${traceId.slice(0, 4)}`,
+    root,
+    components: ['order', 'product', 'query'],
+  })
+  const failed = t('f'.repeat(32), 80, true, 'POST /orders/:id/pay')
+  const slow = [t('a'.repeat(32), 1450, false, 'POST /orders'), t('b'.repeat(32), 320, false, 'POST /orders')]
+  return withFailure ? {failed: [failed], slowest: [slow[0]!, failed, slow[1]!], stored: true} : {failed: [], slowest: slow, stored: true}
+}
+
+/** The waterfall the dashboard opens: an order's creation through Kafka to product and query. */
+export const traceResult = (traceId: string): TraceResult => {
+  const span = (
+    spanId: string,
+    parentId: string | null,
+    depth: number,
+    component: string,
+    name: string,
+    kind: WaterfallSpan['kind'],
+    startMs: number,
+    durationMs: number,
+    wait?: [number, 'outbox' | 'broker'],
+  ): WaterfallSpan => ({
+    spanId,
+    parentId,
+    depth,
+    component,
+    name,
+    kind,
+    startMs,
+    durationMs,
+    hop: true,
+    error: null,
+    waitMs: wait?.[0] ?? null,
+    waitIn: wait?.[1] ?? null,
+    aggregateId: 'order-aaaa',
+    attributes: {},
+    links: null,
+  })
+  return {
+    query: traceId,
+    aggregateId: 'order-aaaa',
+    traces: [
+      {
+        traceId,
+        startedAt: '2025-01-02T03:04:05.000Z',
+        durationMs: 1450,
+        failed: false,
+        firstError: null,
+        components: ['order', 'product'],
+        spans: [
+          span('1', null, 0, 'order', 'POST /orders', 'server', 0, 30),
+          span('2', '1', 1, 'order', 'publish order.created', 'producer', 900, 20, [870, 'outbox']),
+          span('3', '2', 2, 'product', 'process order.created', 'consumer', 1000, 450, [80, 'broker']),
+        ],
+      },
+    ],
+    waiting: [],
+  }
 }

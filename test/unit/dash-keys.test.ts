@@ -6,12 +6,13 @@ const dlqs = [
   {name: 'order.created.dlq', messages: 3},
   {name: 'pulses.dlq', messages: 1},
 ]
+const traces = [{traceId: 'a'.repeat(32)}, {traceId: 'b'.repeat(32)}, {traceId: 'c'.repeat(32)}]
 /** Presses keys one after another from `from`; returns the last state and every effect. */
 const press = (from: KeyState, ...keys: (string | KeyPress)[]) => {
   let state = from
   const effects: unknown[] = []
   for (const k of keys) {
-    const r = typeof k === 'string' ? onKey(state, k, {}, dlqs) : onKey(state, '', k, dlqs)
+    const r = typeof k === 'string' ? onKey(state, k, {}, dlqs, traces) : onKey(state, '', k, dlqs, traces)
     state = r.state
     if (r.effect) effects.push(r.effect)
   }
@@ -55,5 +56,20 @@ describe('dashboard keys (a pure reducer)', () => {
     expect(onKey(busy, 'c', {ctrl: true}, dlqs).effect).toEqual({kind: 'quit'})
     expect(press(initialKeyState, '?', 'x').state.mode).toEqual({kind: 'normal'})
     expect(press(initialKeyState, 'f').effects).toEqual([{kind: 'flush'}])
+  })
+
+  it('in the Traces panel ↑↓ pick a trace (wrapping), Enter opens its waterfall, any key closes it', () => {
+    const inTraces = press(initialKeyState, {downArrow: true}, {downArrow: true}).state
+    expect(inTraces.focus).toBe('traces')
+    const picked = press(inTraces, {upArrow: true}).state
+    expect(picked.selectedTrace).toBe(2)
+    const opened = press(picked, {return: true}).state
+    expect(opened.mode).toEqual({kind: 'trace', traceId: 'c'.repeat(32)})
+    expect(press(opened, 'x').state.mode).toEqual({kind: 'normal'})
+    expect(press(opened, 'q').effects).toEqual([])
+    expect(onKey(inTraces, '', {return: true}, dlqs, []).effect).toEqual({kind: 'message', text: 'no trace to open yet'})
+    // Down from the second row of panels reaches the Traces and Trends row, then the feed.
+    expect(press(initialKeyState, {tab: true}, {tab: true}, {tab: true}, {downArrow: true}).state.focus).toBe('trends')
+    expect(press(inTraces, {tab: true}, {downArrow: true}).state.focus).toBe('feed')
   })
 })

@@ -9,6 +9,10 @@ import {HelpOverlay} from './help.js'
 import {initialKeyState, type KeyState, onKey, type Mode, type ProjectionsAction} from './keys.js'
 import {dlqRows, QueuesPanel} from './queues-panel.js'
 import {ServicesPanel} from './services-panel.js'
+import {traceRows, TracesPanel} from './traces-panel.js'
+import {addSample, type TrendSample} from './trends.js'
+import {TrendsPanel} from './trends-panel.js'
+import {renderWaterfall} from '../text/trace.js'
 import {useFeed} from './use-feed.js'
 import {usePoll} from './use-poll.js'
 
@@ -44,10 +48,14 @@ export const Dashboard = ({source, intervalMs, interactive, onQuit}: {source: Da
     setKeys(next)
   }
   const setMode = (mode: Mode) => setKeyState({...keysRef.current, mode})
-  const {mode, focus, selectedDlq} = keys
+  const {mode, focus, selectedDlq, selectedTrace} = keys
   const [message, setMessage] = useState<{text: string; error: boolean}>()
   const [progress, setProgress] = useState<string>()
   const poll = usePoll(() => source.status(), intervalMs)
+  // Traces change slower than counters, and their query is heavier: every 5 s at most.
+  const tracesPoll = usePoll(() => source.traces(), Math.max(intervalMs, 5000))
+  const [trends, setTrends] = useState<TrendSample[]>([])
+  const [opened, setOpened] = useState<{traceId: string; text?: string; error?: string}>()
   const subscribe = useCallback<DashSource['subscribe']>((onEntry, onState) => source.subscribe(onEntry, onState), [source])
   const feed = useFeed(subscribe)
   const prev = useRef<{at: number; status: PlatformStatus} | undefined>(undefined)
@@ -57,6 +65,9 @@ export const Dashboard = ({source, intervalMs, interactive, onQuit}: {source: Da
     prev.current = last.current
     last.current = {at: poll.at, status: poll.value}
   }
+  useEffect(() => {
+    if (last.current && last.current.at === poll.at) setTrends((h) => addSample(h, prev.current, last.current!))
+  }, [poll.at])
   const reqPerSec = useMemo(() => (poll.value && poll.at ? rates(prev.current, poll.value, poll.at) : {}), [poll.value, poll.at])
 
   useEffect(() => {
@@ -71,6 +82,19 @@ export const Dashboard = ({source, intervalMs, interactive, onQuit}: {source: Da
   }, [exit, onQuit])
 
   const dlqs = dlqRows(poll.value?.platform)
+  const traces = traceRows(tracesPoll.value)
+  // The waterfall of the trace Enter opened, fetched once per opening.
+  const openedId = mode.kind === 'trace' ? mode.traceId : undefined
+  useEffect(() => {
+    if (!openedId) return setOpened(undefined)
+    setOpened({traceId: openedId})
+    let live = true
+    source.trace(openedId).then(
+      (r) => live && setOpened({traceId: openedId, text: r.traces.map((w) => renderWaterfall(w)).join('\n\n') || 'no spans stored for this trace'}),
+      (error: Error) => live && setOpened({traceId: openedId, error: error.message}),
+    )
+    return () => void (live = false)
+  }, [openedId, source])
   const selected = Math.min(selectedDlq, Math.max(0, dlqs.length - 1))
   const run = (what: string, work: () => Promise<string | Outcome>) => {
     setMode({kind: 'busy', what})
@@ -92,11 +116,11 @@ export const Dashboard = ({source, intervalMs, interactive, onQuit}: {source: Da
   }, [])
 
   // Everything the key handler needs from this render, for the stable handler to read.
-  const latest = useRef({dlqs, quit, run, source, onProgress, setMessage})
-  latest.current = {dlqs, quit, run, source, onProgress, setMessage}
+  const latest = useRef({dlqs, traces, quit, run, source, onProgress, setMessage})
+  latest.current = {dlqs, traces, quit, run, source, onProgress, setMessage}
   const handleKey = useCallback((input: string, key: Parameters<Parameters<typeof useInput>[0]>[1]) => {
-    const {dlqs, quit, run, source, onProgress, setMessage} = latest.current
-    const {state, effect} = onKey(keysRef.current, input, key, dlqs)
+    const {dlqs, traces, quit, run, source, onProgress, setMessage} = latest.current
+    const {state, effect} = onKey(keysRef.current, input, key, dlqs, traces)
     if (state !== keysRef.current) setKeyState(state)
     if (!effect) return
     if (effect.kind === 'quit') quit()
@@ -112,7 +136,7 @@ export const Dashboard = ({source, intervalMs, interactive, onQuit}: {source: Da
   // Panels fed by the platform snapshot say why it is missing instead of "waiting…".
   const unavailable =
     status && !status.platform ? (status.runtime === 'none' ? 'platform not running (start it with mm up -d)' : 'no server answering') : undefined
-  const feedRows = Math.max(3, size.rows - 34)
+  const feedRows = Math.max(3, size.rows - 44)
   return (
     <Box flexDirection="column" width={size.columns}>
       <Box justifyContent="space-between">
@@ -125,6 +149,13 @@ export const Dashboard = ({source, intervalMs, interactive, onQuit}: {source: Da
       {poll.error && <Text color="red">✗ {poll.error} (still trying)</Text>}
       {mode.kind === 'help' ? (
         <HelpOverlay />
+      ) : mode.kind === 'trace' ? (
+        <Box flexDirection="column" borderStyle="round" borderColor="cyan" paddingX={1}>
+          <Text bold color="cyan">
+            trace {mode.traceId} <Text dimColor>(any key closes · mm trace {mode.traceId} prints it)</Text>
+          </Text>
+          {opened?.error ? <Text color="red">✗ {opened.error}</Text> : <Text>{opened?.text ?? 'loading…'}</Text>}
+        </Box>
       ) : (
         <>
           <Box>
@@ -140,6 +171,10 @@ export const Dashboard = ({source, intervalMs, interactive, onQuit}: {source: Da
               now={poll.at ?? Date.now()}
             />
             <AggregatesPanel snapshot={status?.platform} focused={focus === 'aggregates'} width={half} now={poll.at ?? Date.now()} unavailable={unavailable} />
+          </Box>
+          <Box>
+            <TracesPanel traces={tracesPoll.value} error={tracesPoll.error} focused={focus === 'traces'} selected={selectedTrace} width={half} />
+            <TrendsPanel history={trends} focused={focus === 'trends'} width={half} columns={Math.floor(size.columns / 2)} />
           </Box>
           <FeedPanel feed={feed} focused={focus === 'feed'} rows={feedRows} />
         </>

@@ -2,7 +2,8 @@ import {Box, Text} from 'ink'
 
 const KEYS: [string, string][] = [
   ['tab / shift-tab, ← →', 'move between panels'],
-  ['↑ ↓', 'move between rows of panels; in Queues, select a DLQ'],
+  ['↑ ↓', 'move between rows of panels; in Queues, select a DLQ; in Traces, a trace'],
+  ['Enter', "in Traces: the selected trace's waterfall (any key closes it)"],
   ['f', 'run an ingest flush now'],
   ['r', 'replay the selected DLQ (asks y/N first)'],
   ['v', 'verify the read model against the write models (asks y/N first)'],

@@ -4,7 +4,7 @@
  * and two keys arriving before a re-render ("yy", two quick tabs) each see the state the previous
  * one left.
  */
-export const PANELS = ['services', 'queues', 'projections', 'aggregates', 'feed'] as const
+export const PANELS = ['services', 'queues', 'projections', 'aggregates', 'traces', 'trends', 'feed'] as const
 export type PanelName = (typeof PANELS)[number]
 
 export type ProjectionsAction = 'verify' | 'rebuild'
@@ -14,15 +14,19 @@ export type Mode =
   | {kind: 'confirm'; dlq: string; messages: number}
   | {kind: 'confirm-projections'; action: ProjectionsAction}
   | {kind: 'busy'; what: string}
+  /** The waterfall of a trace chosen in the Traces panel, over the panels until a key is pressed. */
+  | {kind: 'trace'; traceId: string}
 
 export interface KeyState {
   mode: Mode
   focus: PanelName
   /** Index into the DLQ rows of the Queues panel. */
   selectedDlq: number
+  /** Index into the rows of the Traces panel. */
+  selectedTrace: number
 }
 
-export const initialKeyState: KeyState = {mode: {kind: 'normal'}, focus: 'services', selectedDlq: 0}
+export const initialKeyState: KeyState = {mode: {kind: 'normal'}, focus: 'services', selectedDlq: 0, selectedTrace: 0}
 
 /** The parts of Ink's `Key` the dashboard reads. */
 export interface KeyPress {
@@ -33,18 +37,29 @@ export interface KeyPress {
   downArrow?: boolean
   leftArrow?: boolean
   rightArrow?: boolean
+  return?: boolean
+  escape?: boolean
 }
 
 /** What a key asks the component to do besides changing the state. */
 export type KeyEffect =
   {kind: 'quit'} | {kind: 'flush'} | {kind: 'replay'; dlq: string} | {kind: 'projections'; action: ProjectionsAction} | {kind: 'message'; text: string}
 
-/** One key: the next state, and the effect if any. `dlqs` are the Queues panel's DLQ rows as shown. */
-export const onKey = (s: KeyState, input: string, key: KeyPress, dlqs: readonly {name: string; messages: number}[]): {state: KeyState; effect?: KeyEffect} => {
+/**
+ * One key: the next state, and the effect if any. `dlqs` are the Queues panel's DLQ rows as
+ * shown, `traces` the Traces panel's.
+ */
+export const onKey = (
+  s: KeyState,
+  input: string,
+  key: KeyPress,
+  dlqs: readonly {name: string; messages: number}[],
+  traces: readonly {traceId: string}[] = [],
+): {state: KeyState; effect?: KeyEffect} => {
   const normal: Mode = {kind: 'normal'}
   if (key.ctrl && input === 'c') return {state: s, effect: {kind: 'quit'}}
   const {mode, focus} = s
-  if (mode.kind === 'help') return {state: {...s, mode: normal}}
+  if (mode.kind === 'help' || mode.kind === 'trace') return {state: {...s, mode: normal}}
   if (mode.kind === 'busy') return input === 'q' ? {state: s, effect: {kind: 'quit'}} : {state: s}
   const yes = input === 'y' || input === 'Y'
   if (mode.kind === 'confirm') return {state: {...s, mode: normal}, effect: yes ? {kind: 'replay', dlq: mode.dlq} : undefined}
@@ -58,6 +73,14 @@ export const onKey = (s: KeyState, input: string, key: KeyPress, dlqs: readonly 
   if (focus === 'queues' && (key.upArrow || key.downArrow) && dlqs.length > 0) {
     const current = Math.min(s.selectedDlq, dlqs.length - 1)
     return {state: {...s, selectedDlq: (current + (key.downArrow ? 1 : dlqs.length - 1)) % dlqs.length}}
+  }
+  if (focus === 'traces' && (key.upArrow || key.downArrow) && traces.length > 0) {
+    const current = Math.min(s.selectedTrace, traces.length - 1)
+    return {state: {...s, selectedTrace: (current + (key.downArrow ? 1 : traces.length - 1)) % traces.length}}
+  }
+  if (focus === 'traces' && key.return) {
+    const t = traces[Math.min(s.selectedTrace, Math.max(0, traces.length - 1))]
+    return t ? {state: {...s, mode: {kind: 'trace', traceId: t.traceId}}} : {state: s, effect: {kind: 'message', text: 'no trace to open yet'}}
   }
   if (key.upArrow) return to(PANELS[Math.max(0, i - 2)]!)
   if (key.downArrow) return to(PANELS[Math.min(PANELS.length - 1, i + 2)]!)

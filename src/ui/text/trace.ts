@@ -71,7 +71,8 @@ export const renderWaterfall = (w: Waterfall, all = false): string => {
 
 export const renderTrace = (r: TraceResult, all = false): string => {
   const parts = r.traces.map((w) => renderWaterfall(w, all))
-  if (r.traces.length === 0) parts.push(style.dim(`no stored trace of ${r.query} (not sampled, or expired)`))
+  if (r.traces.length === 0)
+    parts.push(style.dim(`no stored trace of ${r.query}: not sampled (MM_TRACE_SAMPLE, default 0.1; 1 records every order) or expired (MM_TRACE_RETENTION)`))
   if (r.versions) {
     if (r.waiting.length === 0)
       parts.push(style.green(`✓ nothing pending: the read model has ${r.aggregateId ?? r.query} at version ${r.versions.readModel}, as the write model`))

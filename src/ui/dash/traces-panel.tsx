@@ -1,0 +1,50 @@
+import {Text} from 'ink'
+
+import type {RecentTraces} from '../../operations/dash.js'
+import type {TraceSummary} from '../../telemetry/spans.js'
+import {formatMs} from '../../operations/trace.js'
+import {Panel, Row} from './panel.js'
+
+/** The rows of the Traces panel: failed traces first, then the slowest (each once). */
+export const traceRows = (t: RecentTraces | undefined): TraceSummary[] => {
+  if (!t) return []
+  const seen = new Set<string>()
+  return [...t.failed.slice(0, 3), ...t.slowest].filter((x) => !seen.has(x.traceId) && seen.add(x.traceId)).slice(0, 6)
+}
+
+const WIDTHS = [9, 26, 14, 8]
+
+/** Recent slowest and failed traces; ↑↓ choose one, Enter opens its waterfall. */
+export const TracesPanel = ({
+  traces,
+  error,
+  focused,
+  selected,
+  width,
+}: {
+  traces: RecentTraces | undefined
+  error?: string
+  focused: boolean
+  selected: number
+  width: string | number
+}) => {
+  const rows = traceRows(traces)
+  return (
+    <Panel title="Traces (last 5 min: failed, then slowest)" focused={focused} width={width} error={error}>
+      {!traces && <Text dimColor>waiting…</Text>}
+      {traces && !traces.stored && <Text dimColor>no traces stored yet (tracing is on unless MM_TRACE=off; traces start at HTTP requests)</Text>}
+      {traces?.stored && rows.length === 0 && <Text dimColor>no traces in the last 5 minutes</Text>}
+      {rows.length > 0 && <Row cells={['DURATION', 'ROOT', 'ORDER', 'SPANS']} widths={WIDTHS} bold />}
+      {rows.map((t, i) => (
+        <Row
+          key={t.traceId}
+          cells={[`${t.failed ? '✗ ' : ''}${formatMs(t.durationMs)}`, t.root, t.aggregateId?.slice(0, 13) ?? '', t.spans]}
+          widths={WIDTHS}
+          color={focused && i === Math.min(selected, rows.length - 1) ? 'cyan' : t.failed ? 'red' : undefined}
+          bold={focused && i === Math.min(selected, rows.length - 1)}
+        />
+      ))}
+      {focused && rows.length > 0 && <Text dimColor>↑↓ choose · Enter waterfall</Text>}
+    </Panel>
+  )
+}
