@@ -17,7 +17,7 @@ export const TrendsPanel = ({
   width: string | number
   columns: number
 }) => {
-  const spark = Math.max(10, columns - 34)
+  const spark = Math.max(10, columns - 42)
   const minutes = history.length > 1 ? ((history.at(-1)!.at - history[0]!.at) / 60_000).toFixed(1) : '0'
   const rows: [string, (s: TrendSample) => number | undefined, string][] = [
     ['events/s', (s) => s.eventsPerSec, ''],

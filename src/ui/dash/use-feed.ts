@@ -1,32 +1,45 @@
-import {useEffect, useState} from 'react'
+import {useEffect, useRef, useState} from 'react'
 
 import type {FeedEntry} from '../../../services/shared/events-feed.js'
+import {type FeedLine, feedLines, matchesFilter} from './feed.js'
 
 export interface FeedState {
-  entries: FeedEntry[]
+  /** Newest first; alike entries of a busy refresh grouped (feed.ts). */
+  entries: FeedLine[]
   connected: boolean
   error?: string
 }
 
-/** The live event feed: subscribes through `subscribe`, keeps the newest `keep` entries. */
+/**
+ * The live event feed: subscribes through `subscribe`, keeps the newest `keep` lines. Only entries
+ * matching `filter` (the `/` filter) are kept; changing it starts the feed over.
+ */
 export const useFeed = (
   subscribe: (onEntry: (e: FeedEntry) => void, onState: (connected: boolean, error?: string) => void) => () => void,
   keep = 50,
+  filter = '',
 ): FeedState => {
   const [state, setState] = useState<FeedState>({entries: [], connected: false})
+  const filterRef = useRef(filter)
+  if (filterRef.current !== filter) {
+    filterRef.current = filter
+    setState((s) => ({...s, entries: s.entries.filter((e) => matchesFilter(e, filter))}))
+  }
   useEffect(() => {
     let pending: FeedEntry[] = []
-    // Batch renders: at most 2 a second however busy the feed is.
+    // Batch renders: at most 2 a second however busy the feed is; a busy batch is grouped.
     const flush = setInterval(() => {
       if (pending.length === 0) return
       const batch = pending
       pending = []
-      setState((s) => ({...s, entries: [...batch.reverse(), ...s.entries].slice(0, keep)}))
+      setState((s) => ({...s, entries: [...feedLines(batch), ...s.entries].slice(0, keep)}))
     }, 500)
     const unsubscribe = subscribe(
       (e) => {
+        if (!matchesFilter(e, filterRef.current)) return
         pending.push(e)
-        if (pending.length > keep) pending = pending.slice(-keep)
+        // Enough to count what a refresh brings; the oldest of a flood are dropped.
+        if (pending.length > 20 * keep) pending = pending.slice(-keep)
       },
       (connected, error) => setState((s) => ({...s, connected, error})),
     )
