@@ -16,6 +16,7 @@ import {Dashboard} from '../../src/ui/dash/dashboard.js'
 import {
   deferred,
   fakeSource,
+  feedEntry,
   recentTraces,
   type FakeSource,
   type FakeSourceOptions,
@@ -127,6 +128,24 @@ describe('Dashboard keys', () => {
     expect(waterfall).toMatch(/process order\.created .* 80\.0 ms in broker/)
     await press(inst, 'x', focusOn(TRACES))
   })
+  it('/ filters the live events; a burst faster than anyone reads is grouped with its count', async () => {
+    const {inst, source} = await start()
+    await press(inst, '/', '/ ')
+    for (const ch of 'stock') inst.stdin.write(ch)
+    await frameMatching(inst, '/ stock')
+    inst.settle()
+    await tick()
+    await press(inst, KEYS.enter, 'filter "stock"')
+    source.emit(feedEntry({runner: 'order', type: 'stock.reserved', id: 'keep-me'}))
+    source.emit(feedEntry({runner: 'query', type: 'order.created', id: 'drop-me'}))
+    const f = await frameMatching(inst, 'keep-me')
+    expect(f).not.toContain('drop-me')
+    await press(inst, KEYS.escape, (fr) => !fr.includes('filter "stock"'))
+    for (let i = 0; i < 40; i++) source.emit(feedEntry({runner: 'ingest', type: 'pulse', id: `p-${i}`}))
+    const grouped = await frameMatching(inst, '×40 (newest p-39)')
+    expect(grouped).not.toContain('p-0 ')
+  })
+
   it('f runs a flush, shows it running, ignores keys meanwhile, then shows its message', async () => {
     const held = deferred<string>()
     const {inst, source} = await start({flush: () => held.promise})

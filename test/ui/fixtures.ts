@@ -318,6 +318,7 @@ export const KEYS = {
   left: '\u001B[D',
   ctrlC: '\u0003',
   enter: '\r',
+  escape: '\u001B',
 } as const
 
 /** Generous: a loaded 2-core machine may take a while; a passing run returns as soon as it matches. */

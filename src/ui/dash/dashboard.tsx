@@ -57,7 +57,7 @@ export const Dashboard = ({source, intervalMs, interactive, onQuit}: {source: Da
   const [trends, setTrends] = useState<TrendSample[]>([])
   const [opened, setOpened] = useState<{traceId: string; text?: string; error?: string}>()
   const subscribe = useCallback<DashSource['subscribe']>((onEntry, onState) => source.subscribe(onEntry, onState), [source])
-  const feed = useFeed(subscribe)
+  const feed = useFeed(subscribe, 50, keys.filter)
   const prev = useRef<{at: number; status: PlatformStatus} | undefined>(undefined)
   const last = useRef<{at: number; status: PlatformStatus} | undefined>(undefined)
   // Rates from this poll and the one before, computed while rendering (no second render).
@@ -176,7 +176,7 @@ export const Dashboard = ({source, intervalMs, interactive, onQuit}: {source: Da
             <TracesPanel traces={tracesPoll.value} error={tracesPoll.error} focused={focus === 'traces'} selected={selectedTrace} width={half} />
             <TrendsPanel history={trends} focused={focus === 'trends'} width={half} columns={Math.floor(size.columns / 2)} />
           </Box>
-          <FeedPanel feed={feed} focused={focus === 'feed'} rows={feedRows} />
+          <FeedPanel feed={feed} focused={focus === 'feed'} rows={feedRows} filter={keys.filter} editing={mode.kind === 'filter' ? mode.text : undefined} />
         </>
       )}
       {mode.kind === 'confirm' && (

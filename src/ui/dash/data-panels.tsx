@@ -113,13 +113,36 @@ export const AggregatesPanel = ({
 
 const icon = (e: FeedEntry) => (e.outcome === 'dead-lettered' ? '✗' : e.outcome === 'published' ? '↑' : '✓')
 
-/** The live feed of handled events from `mm:events`. */
-export const FeedPanel = ({feed, focused, rows}: {feed: FeedState; focused: boolean; rows: number}) => (
-  <Panel title={`Live events ${feed.connected ? '' : '(disconnected)'}`} focused={focused} error={feed.connected ? undefined : feed.error}>
-    {feed.entries.length === 0 && <Text dimColor>no events yet</Text>}
-    {feed.entries.slice(0, rows).map((e, i) => (
+/** The live feed of handled events from `mm:events`; `/` filters it, alike entries arriving fast are grouped. */
+export const FeedPanel = ({
+  feed,
+  focused,
+  rows,
+  filter = '',
+  editing,
+}: {
+  feed: FeedState
+  focused: boolean
+  rows: number
+  filter?: string
+  editing?: string
+}) => (
+  <Panel
+    title={`Live events ${feed.connected ? '' : '(disconnected)'}${filter ? `· filter "${filter}" (/ to change, Esc clears)` : ''}`}
+    focused={focused}
+    error={feed.connected ? undefined : feed.error}
+  >
+    {editing !== undefined && (
+      <Text color="cyan">
+        / {editing}
+        <Text inverse> </Text> <Text dimColor>(words to match · Enter applies · Esc cancels)</Text>
+      </Text>
+    )}
+    {feed.entries.length === 0 && <Text dimColor>{filter ? `no events matching "${filter}" yet` : 'no events yet'}</Text>}
+    {feed.entries.slice(0, editing !== undefined ? rows - 1 : rows).map((e, i) => (
       <Text key={`${e.at}-${i}`} color={e.outcome === 'dead-lettered' ? 'red' : undefined} wrap="truncate">
-        {e.at.slice(11, 23)} {icon(e)} {e.runner.padEnd(9)} {e.type.padEnd(16)} {e.id ?? ''} {e.detail ? `— ${e.detail}` : ''}
+        {e.at.slice(11, 23)} {icon(e)} {e.runner.padEnd(9)} {e.type.padEnd(16)} {e.count > 1 ? `×${e.count} (newest ${e.id ?? '-'})` : (e.id ?? '')}{' '}
+        {e.detail ? `— ${e.detail}` : ''}
       </Text>
     ))}
   </Panel>

@@ -4,6 +4,7 @@ const KEYS: [string, string][] = [
   ['tab / shift-tab, ← →', 'move between panels'],
   ['↑ ↓', 'move between rows of panels; in Queues, select a DLQ; in Traces, a trace'],
   ['Enter', "in Traces: the selected trace's waterfall (any key closes it)"],
+  ['/', 'filter the live events (words to match; Enter applies, Esc cancels; Esc again clears)'],
   ['f', 'run an ingest flush now'],
   ['r', 'replay the selected DLQ (asks y/N first)'],
   ['v', 'verify the read model against the write models (asks y/N first)'],

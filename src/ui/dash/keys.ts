@@ -16,6 +16,8 @@ export type Mode =
   | {kind: 'busy'; what: string}
   /** The waterfall of a trace chosen in the Traces panel, over the panels until a key is pressed. */
   | {kind: 'trace'; traceId: string}
+  /** Typing the live feed's filter after `/`: Enter applies it, Esc leaves it as it was. */
+  | {kind: 'filter'; text: string}
 
 export interface KeyState {
   mode: Mode
@@ -24,9 +26,11 @@ export interface KeyState {
   selectedDlq: number
   /** Index into the rows of the Traces panel. */
   selectedTrace: number
+  /** The live feed shows only entries with every word of this (empty: all). */
+  filter: string
 }
 
-export const initialKeyState: KeyState = {mode: {kind: 'normal'}, focus: 'services', selectedDlq: 0, selectedTrace: 0}
+export const initialKeyState: KeyState = {mode: {kind: 'normal'}, focus: 'services', selectedDlq: 0, selectedTrace: 0, filter: ''}
 
 /** The parts of Ink's `Key` the dashboard reads. */
 export interface KeyPress {
@@ -39,6 +43,9 @@ export interface KeyPress {
   rightArrow?: boolean
   return?: boolean
   escape?: boolean
+  backspace?: boolean
+  delete?: boolean
+  meta?: boolean
 }
 
 /** What a key asks the component to do besides changing the state. */
@@ -60,12 +67,22 @@ export const onKey = (
   if (key.ctrl && input === 'c') return {state: s, effect: {kind: 'quit'}}
   const {mode, focus} = s
   if (mode.kind === 'help' || mode.kind === 'trace') return {state: {...s, mode: normal}}
+  if (mode.kind === 'filter') {
+    if (key.return) return {state: {...s, mode: normal, filter: mode.text.trim()}}
+    if (key.escape) return {state: {...s, mode: normal}}
+    if (key.backspace || key.delete) return {state: {...s, mode: {kind: 'filter', text: mode.text.slice(0, -1)}}}
+    if (input && !key.ctrl && !key.meta && !key.tab && [...input].every((c) => c >= ' '))
+      return {state: {...s, mode: {kind: 'filter', text: mode.text + input}}}
+    return {state: s}
+  }
   if (mode.kind === 'busy') return input === 'q' ? {state: s, effect: {kind: 'quit'}} : {state: s}
   const yes = input === 'y' || input === 'Y'
   if (mode.kind === 'confirm') return {state: {...s, mode: normal}, effect: yes ? {kind: 'replay', dlq: mode.dlq} : undefined}
   if (mode.kind === 'confirm-projections') return {state: {...s, mode: normal}, effect: yes ? {kind: 'projections', action: mode.action} : undefined}
   if (input === 'q') return {state: s, effect: {kind: 'quit'}}
   if (input === '?') return {state: {...s, mode: {kind: 'help'}}}
+  if (input === '/') return {state: {...s, mode: {kind: 'filter', text: s.filter}}}
+  if (key.escape && s.filter) return {state: {...s, filter: ''}}
   const i = PANELS.indexOf(focus)
   const to = (f: PanelName) => ({state: {...s, focus: f}})
   if ((key.tab && !key.shift) || key.rightArrow) return to(PANELS[(i + 1) % PANELS.length]!)

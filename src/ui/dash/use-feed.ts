@@ -21,10 +21,11 @@ export const useFeed = (
 ): FeedState => {
   const [state, setState] = useState<FeedState>({entries: [], connected: false})
   const filterRef = useRef(filter)
-  if (filterRef.current !== filter) {
+  useEffect(() => {
+    if (filterRef.current === filter) return
     filterRef.current = filter
     setState((s) => ({...s, entries: s.entries.filter((e) => matchesFilter(e, filter))}))
-  }
+  }, [filter])
   useEffect(() => {
     let pending: FeedEntry[] = []
     // Batch renders: at most 2 a second however busy the feed is; a busy batch is grouped.
@@ -37,9 +38,8 @@ export const useFeed = (
     const unsubscribe = subscribe(
       (e) => {
         if (!matchesFilter(e, filterRef.current)) return
-        pending.push(e)
-        // Enough to count what a refresh brings; the oldest of a flood are dropped.
-        if (pending.length > 20 * keep) pending = pending.slice(-keep)
+        // Enough to count what one refresh brings at thousands of events a second.
+        if (pending.length < 5000) pending.push(e)
       },
       (connected, error) => setState((s) => ({...s, connected, error})),
     )
