@@ -155,6 +155,9 @@ export const loadOrders = async (o: LoadOrdersOptions): Promise<LoadOrdersResult
   const tasks = new Set<Promise<void>>()
   const watch = await createFeedWatch(o.redisUrl)
   for (;;) {
+    // --rate 0 is a closed model: the next order starts when one finishes. (Dropping instead, as
+    // the open model does, spun this loop on microtasks and starved the responses it waited for.)
+    while (o.rate === 0 && inFlight >= o.concurrency && tasks.size > 0) await Promise.race(tasks)
     const i = await pacer.next()
     if (i === undefined) break
     maxBehind = Math.max(maxBehind, pacer.behindMs())
