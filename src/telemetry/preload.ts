@@ -1,4 +1,4 @@
-import {type Attributes, type Context, type Link, SpanKind} from '@opentelemetry/api'
+import {type Attributes, type Context, type Link, SpanKind, trace} from '@opentelemetry/api'
 import {registerInstrumentations} from '@opentelemetry/instrumentation'
 import {HttpInstrumentation} from '@opentelemetry/instrumentation-http'
 import {IORedisInstrumentation} from '@opentelemetry/instrumentation-ioredis'
@@ -11,6 +11,7 @@ import {
   BatchSpanProcessor,
   ParentBasedSampler,
   type Sampler,
+  SamplingDecision,
   type SamplingResult,
   type SpanProcessor,
   TraceIdRatioBasedSampler,
@@ -47,6 +48,29 @@ class AdjustableSampler implements Sampler {
   }
 }
 
+/**
+ * Reads start no trace: polls of state (the dashboard, mm wait, mm load's status checks) and
+ * /health. They are not ignored by the http instrumentation but sampled out here: an ignored
+ * request runs in whatever context its keep-alive connection last had, so the database calls of
+ * a status poll would land in the trace of the POST before it on the same connection. Sampled
+ * out, each gets a context of its own that records nothing.
+ */
+class ReadsStartNoTrace implements Sampler {
+  constructor(private readonly inner: Sampler) {}
+
+  shouldSample(ctx: Context, traceId: string, name: string, kind: SpanKind, attributes: Attributes, links: Link[]): SamplingResult {
+    if (kind === SpanKind.SERVER && !trace.getSpanContext(ctx)) {
+      const method = attributes['http.request.method']
+      if (attributes['url.path'] === '/health' || method === 'GET' || method === 'HEAD' || method === 'OPTIONS') return {decision: SamplingDecision.NOT_RECORD}
+    }
+    return this.inner.shouldSample(ctx, traceId, name, kind, attributes, links)
+  }
+
+  toString(): string {
+    return `ReadsStartNoTrace(${this.inner.toString()})`
+  }
+}
+
 const sampler = new AdjustableSampler()
 const store = new SpanStoreExporter()
 const processors: SpanProcessor[] = [new BatchSpanProcessor(store, {maxQueueSize: 20_000, maxExportBatchSize: 512, scheduledDelayMillis: 500})]
@@ -61,21 +85,16 @@ const provider = new NodeTracerProvider({
   resource: resourceFromAttributes({'service.name': process.env.OTEL_SERVICE_NAME || 'mercadomio'}),
   // A trace mm load (or any client) started is sampled at mm's ratio too: the ratio sampler
   // decides by trace id, so every process keeps or drops the same traces.
-  sampler: new ParentBasedSampler({root: sampler, remoteParentSampled: sampler}),
+  sampler: new ReadsStartNoTrace(new ParentBasedSampler({root: sampler, remoteParentSampled: sampler})),
   spanProcessors: processors,
 })
 provider.register()
-
-/** Reads that start no trace: polls of state (the dashboard, mm wait, mm load's status checks). */
-const untracedRequest = (method: string | undefined, url: string | undefined, traceparent: unknown): boolean =>
-  url === '/health' || ((method === 'GET' || method === 'HEAD' || method === 'OPTIONS') && !traceparent)
 
 registerInstrumentations({
   tracerProvider: provider,
   instrumentations: [
     new HttpInstrumentation({
       disableOutgoingRequestInstrumentation: true,
-      ignoreIncomingRequestHook: (req) => untracedRequest(req.method, req.url, req.headers.traceparent),
       // The component's route names the span (services/shared/component.ts).
       // (Only incoming requests are instrumented: outgoing instrumentation is off.)
       requestHook: (span, req) => {
