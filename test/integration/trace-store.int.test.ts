@@ -13,6 +13,7 @@ import {
 } from '../../src/telemetry/spans.js'
 import {toWaterfall} from '../../src/operations/trace.js'
 import {isolatedEndpoints} from './isolation.js'
+import {spanRow} from '../support/spans.js'
 
 /** The span store on a real PostgreSQL: writes, per-trace summaries, lookups, retention. */
 let pool: pg.Pool
@@ -26,22 +27,8 @@ afterAll(async () => {
 })
 
 const T0 = 1_800_000_000_000_000
-const span = (trace: string, id: string, parent: string | null, o: Partial<SpanRow> = {}): SpanRow => ({
-  trace_id: trace.padStart(32, '0'),
-  span_id: id.padStart(16, '0'),
-  parent_id: parent?.padStart(16, '0') ?? null,
-  name: `span ${id}`,
-  kind: 0,
-  component: null,
-  aggregate_id: null,
-  start_us: T0,
-  duration_us: 1000,
-  status: 0,
-  error: null,
-  attributes: {},
-  links: null,
-  ...o,
-})
+const span = (trace: string, id: string, parent: string | null, o: Partial<SpanRow> = {}): SpanRow =>
+  spanRow(trace.padStart(32, '0'), id.padStart(16, '0'), parent?.padStart(16, '0') ?? null, T0, {name: `span ${id}`, ...o})
 
 describe('span store', () => {
   it('keeps spans once, summarizes each trace across batches, finds traces by order, expires them', async () => {

@@ -6,24 +6,10 @@ import {traceIdOf} from '../../src/operations/dlq/messages.js'
 import {toWaterfall} from '../../src/operations/trace.js'
 import type {SpanRow} from '../../src/telemetry/spans.js'
 import {spanBar, waterfallLines} from '../../src/ui/text/trace.js'
+import {spanRow} from '../support/spans.js'
 
 const T0 = 1_700_000_000_000_000
-const row = (id: string, parent: string | null, o: Partial<SpanRow>): SpanRow => ({
-  trace_id: 't'.repeat(32),
-  span_id: id,
-  parent_id: parent,
-  name: id,
-  kind: 0,
-  component: null,
-  aggregate_id: null,
-  start_us: T0,
-  duration_us: 1000,
-  status: 0,
-  error: null,
-  attributes: {},
-  links: null,
-  ...o,
-})
+const row = (id: string, parent: string | null, o: Partial<SpanRow>): SpanRow => spanRow('t'.repeat(32), id, parent, T0, o)
 
 // An order's creation: the request, two database calls under it, the publish, product's processing (failed) with one call.
 const rows = [
