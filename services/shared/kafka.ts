@@ -1,4 +1,4 @@
-import {SpanKind, trace} from '@opentelemetry/api'
+import {SpanKind} from '@opentelemetry/api'
 import {type Consumer, type IHeaders, Kafka, type KafkaMessage, logLevel} from 'kafkajs'
 
 import type {Logger} from './logger.js'
@@ -6,7 +6,7 @@ import type {EventProducer} from './kafka-producer.js'
 import {sleep} from './wait.js'
 import {dlqOf} from './naming.js'
 import {PoisonMessageError} from './errors.js'
-import {ATTR, contextFromHeaders, failSpan, messageSpan, processSpans} from './tracing.js'
+import {ATTR, failSpan, messageSpan, processSpans} from './tracing.js'
 
 /** A kafkajs client whose logs go to mm's logger (never to the console behind the dashboard). */
 export const createKafka = (brokers: string[], clientId: string, logger: Logger): Kafka =>
@@ -118,7 +118,7 @@ export const startKafkaConsumer = async (
         key: m.message.key?.toString() ?? '',
         headers: m.message.headers,
         brokerTimestamp: Number(m.message.timestamp) || undefined,
-        attributes: {'messaging.kafka.offset': Number(m.message.offset), ...eventAttributes(m.message.headers)},
+        attributes: () => ({'messaging.kafka.offset': Number(m.message.offset), ...eventAttributes(m.message.headers)}),
       })),
       () => applyRaw(ms),
     )
@@ -232,17 +232,14 @@ const deadLetter = async (deps: KafkaConsumerDeps, m: ConsumedMessage, error: Er
   const {topic, message} = m
   // The dead letter keeps the message's headers, traceparent included; a traced message's trace
   // gets a failed span saying where it went.
-  const parent = contextFromHeaders(message.headers)
-  const span = trace.getSpanContext(parent)
-    ? messageSpan(`dead-letter ${topic}`, SpanKind.PRODUCER, parent, {
-        'messaging.system': 'kafka',
-        'messaging.destination.name': dlqOf(topic),
-        [ATTR.component]: deps.groupId,
-        [ATTR.aggregateId]: message.key?.toString() ?? '',
-        'mm.attempts': attempts,
-        ...eventAttributes(message.headers),
-      })
-    : undefined
+  const span = messageSpan(`dead-letter ${topic}`, SpanKind.PRODUCER, message.headers, () => ({
+    'messaging.system': 'kafka',
+    'messaging.destination.name': dlqOf(topic),
+    [ATTR.component]: deps.groupId,
+    [ATTR.aggregateId]: message.key?.toString() ?? '',
+    'mm.attempts': attempts,
+    ...eventAttributes(message.headers),
+  }))
   if (span) failSpan(span, error)
   try {
     await sendDeadLetter(deps, m, error, attempts)

@@ -1,4 +1,4 @@
-import {type Span, SpanKind, trace} from '@opentelemetry/api'
+import {ROOT_CONTEXT, type Span, SpanKind, trace} from '@opentelemetry/api'
 import pg from 'pg'
 
 import type {Logger} from './logger.js'
@@ -7,7 +7,7 @@ import {sleep} from './wait.js'
 import {type Envelope, envelopeHeaders} from './envelope.js'
 import type {RabbitPublisher} from './rabbit.js'
 import {countPgClient, type RoundTrips} from './round-trips.js'
-import {ATTR, contextFromHeaders, failSpan, messageSpan, traceHeaders, withTraceHeaders} from './tracing.js'
+import {ATTR, failSpan, messageSpan, traceHeaders, withTraceHeaders} from './tracing.js'
 
 /** Each component's relay listens on its own channel, so a commit wakes only the relay concerned. */
 export const outboxChannel = (schema: string): string => `mm_outbox_${schema}`
@@ -225,9 +225,7 @@ const publishSpans = (rows: Row[], schema: string): Span[] => {
   const spans: Span[] = []
   const now = Date.now()
   for (const r of rows) {
-    if (!r.headers.traceparent) continue
-    const parent = contextFromHeaders(r.headers)
-    const span = messageSpan(`publish ${r.destination === 'kafka' ? r.topic : splitTopic(r.topic).join(' ')}`, SpanKind.PRODUCER, parent, {
+    const span = messageSpan(`publish ${r.destination === 'kafka' ? r.topic : splitTopic(r.topic).join(' ')}`, SpanKind.PRODUCER, r.headers, () => ({
       'messaging.system': r.destination,
       'messaging.destination.name': r.topic,
       'messaging.operation.type': 'send',
@@ -236,9 +234,9 @@ const publishSpans = (rows: Row[], schema: string): Span[] => {
       [ATTR.outboxWaitMs]: Math.max(0, Math.round(now - r.created_ms)),
       ...(r.headers['event-type'] ? {[ATTR.eventType]: r.headers['event-type']} : {}),
       ...(r.headers['event-id'] ? {[ATTR.eventId]: r.headers['event-id']} : {}),
-    })
-    if (!span.isRecording()) continue
-    r.headers = {...r.headers, ...traceHeaders(trace.setSpan(parent, span))}
+    }))
+    if (!span?.isRecording()) continue
+    r.headers = {...r.headers, ...traceHeaders(trace.setSpan(ROOT_CONTEXT, span))}
     spans.push(span)
   }
   return spans

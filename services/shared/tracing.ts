@@ -94,7 +94,8 @@ export interface ProcessedMessage {
   headers: Record<string, unknown> | undefined
   /** When the broker took the message (ms since the epoch), for the time it waited there. */
   brokerTimestamp?: number
-  attributes?: Attributes
+  /** More attributes, computed only for a message that is traced. */
+  attributes?: () => Attributes
 }
 
 /**
@@ -120,7 +121,7 @@ export const processSpans = async <T>(name: string, attributes: Attributes, mess
         attributes: {
           ...(replays === undefined ? {} : {[ATTR.replayCount]: Number(String(replays)) || 0}),
           ...attributes,
-          ...m.attributes,
+          ...m.attributes?.(),
           [ATTR.aggregateId]: m.key,
           [ATTR.batchSize]: messages.length,
           ...(m.brokerTimestamp ? {[ATTR.brokerWaitMs]: Math.max(0, started - m.brokerTimestamp)} : {}),
@@ -154,6 +155,11 @@ export const failSpan = (span: Span, error: unknown): void => {
   span.setStatus({code: SpanStatusCode.ERROR, message: e.message.slice(0, 300)})
 }
 
-/** A span for one step of a message's life that is not a consumer's effect (a dead letter, a publish). */
-export const messageSpan = (name: string, kind: SpanKind, parent: Context, attributes: Attributes, startTime?: number): Span =>
-  tracer.startSpan(name, {kind, attributes, startTime}, parent)
+/**
+ * A span for one step of a message's life that is not a consumer's effect (a publish, a dead
+ * letter), in the trace of `headers`; none for a message that carries no trace (messages start none).
+ */
+export const messageSpan = (name: string, kind: SpanKind, headers: Record<string, unknown> | undefined, attributes: () => Attributes): Span | undefined => {
+  const parent = contextFromHeaders(headers)
+  return trace.getSpanContext(parent) ? tracer.startSpan(name, {kind, attributes: attributes()}, parent) : undefined
+}

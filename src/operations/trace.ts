@@ -8,7 +8,7 @@ import type {Endpoints} from '../infra/types.js'
 import type {Logger} from '../lib/logger.js'
 import {UserError} from '../lib/errors.js'
 import {isTraceId, spanStoreExists, type SpanRow, spansOfTraces, summarizeTraces, tracesOfAggregate, type TraceSummary} from '../telemetry/spans.js'
-import {CONSUMER_GROUPS} from './collectors/queues.js'
+import {collectKafka, CONSUMER_GROUPS} from './collectors/queues.js'
 import {OUTBOX_SCHEMAS} from './outbox.js'
 
 /** One line of the waterfall. Times in milliseconds from the trace's first span. */
@@ -243,22 +243,15 @@ const whereItWaits = async (
   return {waiting, versions: {writeModel: write, readModel: read}}
 }
 
+/** The lag of each wanted group on each wanted topic, computed as mm status does (collectKafka). */
 const groupLags = async (deps: {endpoints: Endpoints; logger: Logger}, wanted: {topic: string; group: string}[]): Promise<Map<string, number>> => {
   const admin = createKafka(deps.endpoints.kafka, 'mm-trace', deps.logger).admin()
   await admin.connect()
   try {
-    const out = new Map<string, number>()
-    for (const {topic, group} of wanted) {
-      const [ends, committed] = await Promise.all([admin.fetchTopicOffsets(topic), admin.fetchOffsets({groupId: group, topics: [topic]})])
-      let lag = 0
-      for (const p of committed[0]?.partitions ?? []) {
-        const end = Number(ends.find((e) => e.partition === p.partition)?.high ?? 0)
-        const low = Number(ends.find((e) => e.partition === p.partition)?.low ?? 0)
-        lag += end - (Number(p.offset) < 0 ? low : Number(p.offset))
-      }
-      out.set(`${group}/${topic}`, lag)
-    }
-    return out
+    const {lag, error} = await collectKafka(async () => admin)
+    if (error) throw new Error(error)
+    const keys = new Set(wanted.map((w) => `${w.group}/${w.topic}`))
+    return new Map(lag.filter((l) => keys.has(`${l.group}/${l.topic}`)).map((l) => [`${l.group}/${l.topic}`, l.lag]))
   } finally {
     await admin.disconnect().catch(() => {})
   }
