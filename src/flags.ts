@@ -18,3 +18,9 @@ export const durationFlag = Flags.custom<number, {min?: number; max?: number}>({
     return ms
   },
 })
+
+/**
+ * A duration flag's value for src/config, which reads it as it reads the MM_* twin ("1500ms"):
+ * the flag wins over the environment and `.env`, and the supervisor inherits it.
+ */
+export const durationSetting = (ms: number | undefined): string | undefined => (ms === undefined ? undefined : `${ms}ms`)

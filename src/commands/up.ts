@@ -2,6 +2,7 @@ import {Args, Flags} from '@oclif/core'
 
 import {BaseCommand} from '../base-command.js'
 import {ENV, INFRA_MODES} from '../config/index.js'
+import {durationFlag, durationSetting} from '../flags.js'
 import {InterruptedError} from '../lib/errors.js'
 import {untilAborted} from '../lib/proc.js'
 import {up, type UpResult} from '../operations/up.js'
@@ -24,7 +25,7 @@ export default class Up extends BaseCommand<typeof Up> {
   static override args = {component: Args.string({description: `runners to start (default: all of ${COMPONENTS.join(', ')}); the five servers always start`})}
   static override flags = {
     infra: Flags.string({options: [...INFRA_MODES], env: ENV.infra, description: 'where the servers come from'}),
-    'wait-timeout': Flags.string({env: ENV.waitTimeout, description: 'how long to wait for readiness (e.g. 90s, 3m); exit 4 past it'}),
+    'wait-timeout': durationFlag({env: ENV.waitTimeout, description: 'how long to wait for readiness (e.g. 90s, 3m); exit 4 past it'}),
     detach: Flags.boolean({char: 'd', env: 'MM_DETACH', description: 'leave a supervisor running in the background and return'}),
     'http-port': Flags.integer({env: ENV.httpPort, description: 'gateway port (0 = any free port)'}),
     // Its MM_EXCLUDE twin (comma-separated) is read by src/config, where flags win over it.
@@ -32,7 +33,12 @@ export default class Up extends BaseCommand<typeof Up> {
   }
 
   protected override configFlags() {
-    return {infra: this.flags.infra, waitTimeout: this.flags['wait-timeout'], httpPort: this.flags['http-port'], exclude: this.flags.exclude?.join(',')}
+    return {
+      infra: this.flags.infra,
+      waitTimeout: durationSetting(this.flags['wait-timeout']),
+      httpPort: this.flags['http-port'],
+      exclude: this.flags.exclude?.join(','),
+    }
   }
 
   public async run(): Promise<Omit<UpResult, 'host' | 'infra'>> {

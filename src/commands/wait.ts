@@ -2,6 +2,7 @@ import {Flags} from '@oclif/core'
 
 import {BaseCommand} from '../base-command.js'
 import {ENV} from '../config/index.js'
+import {durationFlag, durationSetting} from '../flags.js'
 import {ExitCode, InterruptedError} from '../lib/errors.js'
 import {WAIT_CONDITIONS, type WaitCondition, type WaitResult, waitUntil} from '../operations/wait.js'
 import {waitProgress} from '../ui/progress.js'
@@ -18,11 +19,11 @@ export default class Wait extends BaseCommand<typeof Wait> {
   ]
   static override flags = {
     for: Flags.string({options: [...WAIT_CONDITIONS], default: 'ready', env: 'MM_WAIT_FOR', description: 'what to wait for'}),
-    timeout: Flags.string({env: ENV.waitTimeout, description: 'how long to wait (e.g. 30s, 2m; default 2m); exit 4 past it'}),
+    timeout: durationFlag({env: ENV.waitTimeout, description: 'how long to wait (e.g. 30s, 2m; default 2m); exit 4 past it'}),
   }
 
   protected override configFlags() {
-    return {waitTimeout: this.flags.timeout}
+    return {waitTimeout: durationSetting(this.flags.timeout)}
   }
 
   public async run(): Promise<WaitResult> {

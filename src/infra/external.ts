@@ -1,5 +1,5 @@
 import {PreflightError, ReadinessTimeoutError, errorMessage} from '../lib/errors.js'
-import {sleep} from '../lib/proc.js'
+import {waitFor} from '../lib/proc.js'
 import {maskUrl} from '../lib/urls.js'
 import {defaultProber} from './probes.js'
 import {type Endpoints, type InfraRuntime, type Prober, SERVER_NAMES, type ServerStatus} from './types.js'
@@ -36,19 +36,21 @@ export const createExternalRuntime = (endpoints: Partial<Endpoints>, probeTimeou
     kind: 'external',
     async up({signal, waitTimeoutMs}) {
       const e = complete()
-      const deadline = Date.now() + waitTimeoutMs
-      for (;;) {
-        const statuses = await statusOf(e)
-        const down = statuses.filter((s) => !s.healthy)
-        if (down.length === 0) return {endpoints: e, started: []}
-        if (Date.now() > deadline || signal.aborted) {
-          throw new ReadinessTimeoutError(
-            `external servers not reachable: ${down.map((d) => `${d.name} (${d.error})`).join('; ')}`,
-            'check the MM_*_URL settings and that the servers run',
-          )
-        }
-        await sleep(500, signal)
+      let down: ServerStatus[] = []
+      const answered = await waitFor(
+        async () => {
+          down = (await statusOf(e)).filter((s) => !s.healthy)
+          return down.length === 0 ? true : undefined
+        },
+        {timeoutMs: waitTimeoutMs, intervalMs: 500, signal},
+      )
+      if (!answered) {
+        throw new ReadinessTimeoutError(
+          `external servers not reachable: ${down.map((d) => `${d.name} (${d.error})`).join('; ')}`,
+          'check the MM_*_URL settings and that the servers run',
+        )
       }
+      return {endpoints: e, started: []}
     },
     async down() {},
     status: async (prober) => statusOf(complete(), prober),

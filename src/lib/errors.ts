@@ -74,3 +74,17 @@ export const indent = (text: string, pad = '  '): string =>
     .join('\n')
 
 export const errorMessage = (err: unknown): string => (err instanceof Error ? err.message : String(err))
+
+/** The hint of every "cannot reach" error: most often the platform is simply not up. */
+export const NOT_UP_HINT = 'is the platform up? check mm status, start it with mm up -d'
+
+/**
+ * A server or the platform API did not answer: `cannot reach <what>: <why>` with the hint above,
+ * the original error as its `cause`. An MmError (already presentable) passes through as it is.
+ */
+export const unreachable = (what: string, error: unknown): MmError => {
+  if (error instanceof MmError) return error
+  const wrapped = new UserError(`cannot reach ${what}: ${errorMessage(error)}`, NOT_UP_HINT)
+  wrapped.cause = error
+  return wrapped
+}

@@ -3,6 +3,7 @@ import {selectRuntime} from '../infra/platform.js'
 import {StateStore} from '../infra/state.js'
 import type {RuntimeKind, ServerStatus} from '../infra/types.js'
 import {errorMessage} from '../lib/errors.js'
+import {createApi} from '../lib/http.js'
 import type {Logger} from '../lib/logger.js'
 import {isAlive} from '../lib/proc.js'
 import {resolveSelection} from '../runtime/components.js'
@@ -73,9 +74,10 @@ const fetchRunners = async (sup: {pid: number; http?: string} | undefined): Prom
   const running = sup !== undefined && isAlive(sup.pid)
   if (!running || !sup.http) return {running, runners: []}
   try {
-    const res = await fetch(`${sup.http}/health`, {signal: AbortSignal.timeout(2000)})
-    return {running, runners: ((await res.json()) as {runners: RunnerReport[]}).runners}
+    const {body} = await createApi(sup.http).request<{runners?: RunnerReport[]} | undefined>('GET', '/health', undefined, undefined, {timeoutMs: 2000})
+    if (!Array.isArray(body?.runners)) throw new Error('/health answered without runners')
+    return {running, runners: body.runners}
   } catch (error) {
-    return {running, runners: [], error: `gateway ${sup.http} not answering: ${errorMessage(error)}`}
+    return {running, runners: [], error: `gateway ${sup.http} not answering: ${errorMessage((error as {cause?: unknown}).cause ?? error)}`}
   }
 }

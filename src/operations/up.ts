@@ -11,7 +11,7 @@ import type {Endpoints, InfraRuntime, ProgressEvent, ServerName} from '../infra/
 import {MmError, ReadinessTimeoutError, indent, tail} from '../lib/errors.js'
 import type {Logger} from '../lib/logger.js'
 import {packageRoot} from '../lib/package-root.js'
-import {isAlive, sleep, stopProcess} from '../lib/proc.js'
+import {isAlive, stopProcess, waitFor} from '../lib/proc.js'
 import {maskUrl} from '../lib/urls.js'
 import {buildRunners, resolveSelection, type Selection} from '../runtime/components.js'
 import {startPlatform, type PlatformHost} from '../runtime/host.js'
@@ -181,16 +181,18 @@ const spawnSupervisor = async (config: Config, store: StateStore, signal: AbortS
   })
   child.unref()
   closeSync(fd)
-  const deadline = Date.now() + config.waitTimeoutMs
-  for (;;) {
-    const sup = store.read()?.supervisor
-    if (sup && sup.pid === child.pid && sup.ready && sup.http) return sup.http
-    const logTail = () => indent(tail(readFileSync(logFile, 'utf8').slice(offset) || '(empty)', 15), '    ')
-    if (!isAlive(child.pid)) throw new MmError(`the supervisor exited during start-up\n  last lines of ${logFile}:\n${logTail()}`, 'see mm logs')
-    if (Date.now() > deadline || signal.aborted) {
-      await stopProcess(child.pid!)
-      throw new ReadinessTimeoutError(`runners not ready after ${config.waitTimeoutMs / 1000}s\n${logTail()}`, 'see mm logs; raise --wait-timeout')
-    }
-    await sleep(100, signal)
-  }
+  // Ready (its gateway) or gone ends the wait; past the timeout, or interrupted, it is stopped.
+  const outcome = await waitFor(
+    async () => {
+      const sup = store.read()?.supervisor
+      if (sup && sup.pid === child.pid && sup.ready && sup.http) return {http: sup.http}
+      return isAlive(child.pid) ? undefined : {exited: true}
+    },
+    {timeoutMs: config.waitTimeoutMs, intervalMs: 100, signal},
+  )
+  if (outcome?.http) return outcome.http
+  const logTail = () => indent(tail(readFileSync(logFile, 'utf8').slice(offset) || '(empty)', 15), '    ')
+  if (outcome?.exited) throw new MmError(`the supervisor exited during start-up\n  last lines of ${logFile}:\n${logTail()}`, 'see mm logs')
+  await stopProcess(child.pid!)
+  throw new ReadinessTimeoutError(`runners not ready after ${config.waitTimeoutMs / 1000}s\n${logTail()}`, 'see mm logs; raise --wait-timeout')
 }

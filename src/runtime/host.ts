@@ -1,5 +1,6 @@
 import type {Config} from '../config/index.js'
 import type {Endpoints} from '../infra/types.js'
+import {createApi} from '../lib/http.js'
 import type {Logger} from '../lib/logger.js'
 import {buildRunners} from './components.js'
 import {type Gateway, startGateway} from './gateway.js'
@@ -35,9 +36,7 @@ export const startPlatform = async (deps: {
         const res = await gateway.app.inject({method: 'GET', url: path})
         return {status: res.statusCode, body: res.body ? (JSON.parse(res.body) as unknown) : undefined}
       }
-      const res = await fetch(`${apiUrl()}${path}`, {signal: AbortSignal.timeout(timeoutMs)})
-      const text = await res.text()
-      return {status: res.status, body: text ? (JSON.parse(text) as unknown) : undefined}
+      return createApi(apiUrl()).request('GET', path, undefined, undefined, {timeoutMs})
     },
   }
   // Tracing (installed by bin/run.js unless MM_TRACE=off) starts recording once the span store's database is known.

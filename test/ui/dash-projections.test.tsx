@@ -20,16 +20,11 @@ const start = async (options: FakeSourceOptions = {}) => {
   const source = fakeSource(options)
   const element = <Dashboard source={source} intervalMs={1000} interactive onQuit={() => {}} />
   const inst = widen(render(element))
-  const settle = () => inst.rerender(element)
   await frameMatching(inst, 'pending keys 42')
-  settle()
   await tick()
   const press = async (key: string, expected: string | ((f: string) => boolean)) => {
     inst.stdin.write(key)
-    const f = await frameMatching(inst, expected)
-    settle()
-    await tick()
-    return f
+    return frameMatching(inst, expected)
   }
   return {source, inst, press}
 }

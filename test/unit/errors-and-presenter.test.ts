@@ -1,15 +1,32 @@
-import {Flags, Parser} from '@oclif/core'
+import {Flags, type Interfaces, Parser} from '@oclif/core'
 import {afterEach, describe, expect, it, type MockInstance, vi} from 'vitest'
 
 import {presentError} from '../../src/base-command.js'
-import {durationFlag} from '../../src/flags.js'
-import {ExitCode, ExternalError, InterruptedError, MmError, PreflightError, ReadinessTimeoutError, UsageError, UserError} from '../../src/lib/errors.js'
+import ProjectionsRebuild from '../../src/commands/projections/rebuild.js'
+import ProjectionsVerify from '../../src/commands/projections/verify.js'
+import Up from '../../src/commands/up.js'
+import Wait from '../../src/commands/wait.js'
+import {loadConfig} from '../../src/config/index.js'
+import {durationFlag, durationSetting} from '../../src/flags.js'
+import {
+  ExitCode,
+  ExternalError,
+  InterruptedError,
+  MmError,
+  NOT_UP_HINT,
+  PreflightError,
+  ReadinessTimeoutError,
+  unreachable,
+  UsageError,
+  UserError,
+} from '../../src/lib/errors.js'
 
 // eslint-disable-next-line no-control-regex
 const plain = (s: string) => s.replace(/\u001B\[[0-9;]*m/g, '')
 
 afterEach(() => {
   vi.restoreAllMocks()
+  vi.unstubAllEnvs()
 })
 
 /** Runs the presenter with stdout/stderr captured, restoring the real streams before assertions run. */
@@ -97,6 +114,63 @@ describe('duration flags (src/flags.ts)', () => {
     const shown = present(error as Error, true)
     expect(shown.exitCode).toBe(2)
     expect(JSON.parse(shown.stdout).error).toEqual({code: 'usage', message, hint: 'see --help'})
+  })
+})
+
+describe('the wait timeout flags (--timeout, --wait-timeout)', () => {
+  const commands = [
+    ['wait', Wait, 'timeout'],
+    ['projections verify', ProjectionsVerify, 'timeout'],
+    ['projections rebuild', ProjectionsRebuild, 'timeout'],
+    ['up', Up, 'wait-timeout'],
+  ] as const
+  const parse = (Cmd: {flags: object}, argv: string[]) => Parser.parse(argv, {flags: Cmd.flags as Interfaces.FlagInput, strict: false})
+
+  it.each(commands)('mm %s parses its flag once, into the milliseconds config reads', async (_id, Cmd, flag) => {
+    const {flags} = await parse(Cmd, [`--${flag}`, '1m30s'])
+    const ms = (flags as Record<string, number | undefined>)[flag]
+    expect(ms).toBe(90_000)
+    expect(loadConfig({flags: {waitTimeout: durationSetting(ms)}, env: {MM_WAIT_TIMEOUT: '7s'}, cwd: '/nonexistent'}).waitTimeoutMs).toBe(90_000)
+  })
+
+  it.each(commands)('mm %s refuses a value that is not a duration as a usage error (exit 2)', async (_id, Cmd, flag) => {
+    const error = await parse(Cmd, [`--${flag}`, 'soon']).catch((e: Error) => e)
+    const shown = present(error as Error, true)
+    expect(shown.exitCode).toBe(2)
+    expect(JSON.parse(shown.stdout).error.message).toBe(`--${flag} must be a duration like 500ms, 30s, 2m or 1h (got "soon")`)
+  })
+
+  it('read MM_WAIT_TIMEOUT, their twin, through the same parser', async () => {
+    vi.stubEnv('MM_WAIT_TIMEOUT', '45s')
+    expect((await parse(Wait, [])).flags.timeout).toBe(45_000)
+    vi.stubEnv('MM_WAIT_TIMEOUT', 'soon')
+    const error = await parse(Up, []).catch((e: Error) => e)
+    expect(present(error as Error, true).exitCode).toBe(2)
+  })
+
+  it('without the flag, MM_WAIT_TIMEOUT and the default still apply', async () => {
+    vi.stubEnv('MM_WAIT_TIMEOUT', '') // empty: not set, for oclif and for src/config
+    const {flags} = await parse(Wait, [])
+    expect(durationSetting(flags.timeout)).toBeUndefined()
+    expect(loadConfig({flags: {waitTimeout: durationSetting(flags.timeout)}, env: {MM_WAIT_TIMEOUT: '7s'}, cwd: '/nonexistent'}).waitTimeoutMs).toBe(7000)
+    expect(loadConfig({flags: {waitTimeout: undefined}, env: {}, cwd: '/nonexistent'}).waitTimeoutMs).toBe(120_000)
+  })
+})
+
+describe('unreachable (one "cannot reach" error)', () => {
+  it('names what did not answer and why, with the one hint, the error as its cause', () => {
+    const cause = new Error('connect ECONNREFUSED 127.0.0.1:9092')
+    const error = unreachable('Kafka at 127.0.0.1:9092', cause)
+    expect(error).toBeInstanceOf(UserError)
+    expect(error.message).toBe('cannot reach Kafka at 127.0.0.1:9092: connect ECONNREFUSED 127.0.0.1:9092')
+    expect(error.hint).toBe(NOT_UP_HINT)
+    expect(NOT_UP_HINT).toBe('is the platform up? check mm status, start it with mm up -d')
+    expect(error.cause).toBe(cause)
+  })
+
+  it('passes an error mm already presents through unchanged', () => {
+    const known = new PreflightError('java 21 is missing', 'run mm infra install')
+    expect(unreachable('MongoDB', known)).toBe(known)
   })
 })
 

@@ -2,6 +2,7 @@ import {Args, Flags} from '@oclif/core'
 
 import {BaseCommand} from '../../base-command.js'
 import {ENV} from '../../config/index.js'
+import {durationFlag, durationSetting} from '../../flags.js'
 import {ExitCode} from '../../lib/errors.js'
 import {parseViews, rebuildProjections, type RebuildResult, requireEndpoints} from '../../operations/projections/index.js'
 import {projectionsProgress, rebuildConfirmation, renderRebuild} from '../../ui/text/projections.js'
@@ -23,11 +24,11 @@ export default class ProjectionsRebuild extends BaseCommand<typeof ProjectionsRe
     yes: Flags.boolean({char: 'y', env: 'MM_PROJECTIONS_YES', description: 'do not ask (required without a terminal)'}),
     'dry-run': Flags.boolean({env: 'MM_PROJECTIONS_DRY_RUN', description: 'print what would be rebuilt and how it would be swapped in; change nothing'}),
     limit: Flags.integer({min: 0, default: 20, env: 'MM_PROJECTIONS_LIMIT', description: 'show the first N differences of the verify at the end'}),
-    timeout: Flags.string({env: ENV.waitTimeout, description: 'how long the verify at the end waits for the read model to catch up (e.g. 30s; default 2m)'}),
+    timeout: durationFlag({env: ENV.waitTimeout, description: 'how long the verify at the end waits for the read model to catch up (e.g. 30s; default 2m)'}),
   }
 
   protected override configFlags() {
-    return {waitTimeout: this.flags.timeout}
+    return {waitTimeout: durationSetting(this.flags.timeout)}
   }
 
   public async run(): Promise<RebuildResult> {

@@ -2,6 +2,7 @@ import {Args, Flags} from '@oclif/core'
 
 import {BaseCommand} from '../../base-command.js'
 import {ENV} from '../../config/index.js'
+import {durationFlag, durationSetting} from '../../flags.js'
 import {ExitCode} from '../../lib/errors.js'
 import {parseViews, requireEndpoints, verifyProjections, type VerifyResult} from '../../operations/projections/index.js'
 import {projectionsProgress, renderVerify} from '../../ui/text/projections.js'
@@ -21,11 +22,11 @@ export default class ProjectionsVerify extends BaseCommand<typeof ProjectionsVer
   }
   static override flags = {
     limit: Flags.integer({min: 0, default: 20, env: 'MM_PROJECTIONS_LIMIT', description: 'show the first N differences'}),
-    timeout: Flags.string({env: ENV.waitTimeout, description: 'how long to wait for the read model to catch up first (e.g. 30s; default 2m)'}),
+    timeout: durationFlag({env: ENV.waitTimeout, description: 'how long to wait for the read model to catch up first (e.g. 30s; default 2m)'}),
   }
 
   protected override configFlags() {
-    return {waitTimeout: this.flags.timeout}
+    return {waitTimeout: durationSetting(this.flags.timeout)}
   }
 
   public async run(): Promise<VerifyResult> {

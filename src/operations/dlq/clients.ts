@@ -5,7 +5,7 @@ import type {Config} from '../../config/index.js'
 import {requireEndpoints as requirePlatform} from '../../infra/platform.js'
 import {rootNamespace, type Namespace} from '../../infra/topology/spec.js'
 import type {Endpoints} from '../../infra/types.js'
-import {errorMessage, MmError, UserError} from '../../lib/errors.js'
+import {unreachable} from '../../lib/errors.js'
 import type {Logger} from '../../lib/logger.js'
 import {maskUrl} from '../../lib/urls.js'
 import {dlqCatalog, type DlqDeps, type DlqEntry, resolveDlq} from './catalog.js'
@@ -19,11 +19,6 @@ export interface KafkaConn {
   logger: Logger
 }
 
-const unreachable = (what: string, where: string, error: unknown): Error =>
-  error instanceof MmError
-    ? error
-    : new UserError(`cannot reach ${what} at ${where}: ${errorMessage(error)}`, 'is the platform up? check mm status, start it with mm up')
-
 /** A Kafka client and a connected admin for the work, closed afterwards. */
 export const withKafka = async <T>(deps: DlqDeps, work: (k: KafkaConn) => Promise<T>): Promise<T> => {
   const logger = deps.logger.child('dlq')
@@ -32,7 +27,7 @@ export const withKafka = async <T>(deps: DlqDeps, work: (k: KafkaConn) => Promis
   try {
     await admin.connect()
   } catch (error) {
-    throw unreachable('Kafka', deps.endpoints.kafka.join(','), error)
+    throw unreachable(`Kafka at ${deps.endpoints.kafka.join(',')}`, error)
   }
   try {
     return await work({kafka, admin, ns: deps.ns ?? rootNamespace, logger})
@@ -46,7 +41,7 @@ export const withRabbit = async <T>(deps: DlqDeps, work: (conn: amqp.ChannelMode
   try {
     conn = await connectDlqRabbit(deps.endpoints.rabbitmq, deps.logger.child('dlq'))
   } catch (error) {
-    throw unreachable('RabbitMQ', maskUrl(deps.endpoints.rabbitmq), error)
+    throw unreachable(`RabbitMQ at ${maskUrl(deps.endpoints.rabbitmq)}`, error)
   }
   try {
     return await work(conn)

@@ -8,7 +8,7 @@ import type {Config} from '../../config/index.js'
 import {requireEndpoints as requirePlatform} from '../../infra/platform.js'
 import {type Namespace, rootNamespace, TOPOLOGY} from '../../infra/topology/spec.js'
 import type {Endpoints} from '../../infra/types.js'
-import {errorMessage, MmError, UserError} from '../../lib/errors.js'
+import {unreachable} from '../../lib/errors.js'
 import type {Logger} from '../../lib/logger.js'
 
 /** What the projections operations need from the outside: the servers, and the namespace (tests use their own). */
@@ -27,11 +27,6 @@ export interface Clients {
   admin(): Promise<Admin>
   close(): Promise<void>
 }
-
-const unreachable = (what: string, error: unknown): Error =>
-  error instanceof MmError
-    ? error
-    : new UserError(`cannot reach ${what}: ${errorMessage(error)}`, 'is the platform up? check mm status, start it with mm up -d')
 
 export const openClients = async (deps: ProjectionsDeps): Promise<Clients> => {
   const ns = deps.ns ?? rootNamespace
