@@ -3,6 +3,14 @@
 import js from '@eslint/js'
 import tseslint from 'typescript-eslint'
 
+// kafkajs's Kafka client comes from services/shared/kafkajs.ts, which fixes a timer of the library.
+const KAFKAJS = {
+  name: 'kafkajs',
+  importNames: ['Kafka', 'logLevel'],
+  allowTypeImports: true,
+  message: 'import Kafka and logLevel from services/shared/kafkajs.ts: it fixes kafkajs for every client of the process.',
+}
+
 export default tseslint.config(
   {ignores: ['dist/**', 'node_modules/**', 'compose/**', 'assets/**', '.mm/**', 'coverage/**']},
   js.configs.recommended,
@@ -20,6 +28,10 @@ export default tseslint.config(
     rules: {'@typescript-eslint/no-explicit-any': 'off'},
   },
   {
+    files: ['src/**/*.{ts,tsx}'],
+    rules: {'@typescript-eslint/no-restricted-imports': ['error', {paths: [KAFKAJS]}]},
+  },
+  {
     files: ['services/**/*.ts'],
     rules: {
       'no-restricted-imports': [
@@ -33,6 +45,7 @@ export default tseslint.config(
           ],
         },
       ],
+      '@typescript-eslint/no-restricted-imports': ['error', {paths: [KAFKAJS]}],
     },
   },
   {

@@ -1,5 +1,7 @@
 import {SpanKind} from '@opentelemetry/api'
-import {type Consumer, type IHeaders, Kafka, type KafkaMessage, logLevel} from 'kafkajs'
+import type {Consumer, IHeaders, KafkaMessage} from 'kafkajs'
+
+import {Kafka, logLevel} from './kafkajs.js'
 
 import type {Logger} from './logger.js'
 import type {EventProducer} from './kafka-producer.js'

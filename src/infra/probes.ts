@@ -68,7 +68,7 @@ export const probes: Record<ServerName, (e: Endpoints, timeoutMs: number) => Pro
     }
   },
   kafka: async (e, timeoutMs) => {
-    const {Kafka, logLevel} = await import('kafkajs')
+    const {Kafka, logLevel} = await import('../../services/shared/kafkajs.js')
     const kafka = new Kafka({
       clientId: 'mm-probe',
       brokers: e.kafka,

@@ -80,7 +80,7 @@ export const applyMigrations = async (url: string, components: string[], logger:
 }
 
 export const applyKafka = async (brokers: string[], topology: Topology): Promise<string[]> => {
-  const {Kafka, logLevel} = await import('kafkajs')
+  const {Kafka, logLevel} = await import('../../../services/shared/kafkajs.js')
   const admin = new Kafka({clientId: 'mm-topology', brokers, logLevel: logLevel.NOTHING}).admin()
   await admin.connect()
   try {

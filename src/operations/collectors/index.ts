@@ -57,7 +57,7 @@ export const createCollector = (endpoints: Endpoints, logger: Logger, ns: Namesp
   let admin: Promise<Admin> | undefined
   const getAdmin = (): Promise<Admin> =>
     (admin ??= (async () => {
-      const {Kafka, logLevel} = await import('kafkajs')
+      const {Kafka, logLevel} = await import('../../../services/shared/kafkajs.js')
       const a = new Kafka({
         clientId: 'mm-collect',
         brokers: endpoints.kafka,

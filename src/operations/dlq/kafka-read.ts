@@ -1,6 +1,8 @@
 import {randomUUID} from 'node:crypto'
 
-import {type Admin, Kafka, type KafkaMessage, logLevel} from 'kafkajs'
+import type {Admin, KafkaMessage} from 'kafkajs'
+
+import {Kafka, logLevel} from '../../../services/shared/kafkajs.js'
 
 import type {Namespace} from '../../infra/topology/spec.js'
 import type {Endpoints} from '../../infra/types.js'

@@ -1,4 +1,6 @@
-import {type Admin, Kafka, logLevel} from 'kafkajs'
+import type {Admin} from 'kafkajs'
+
+import {Kafka, logLevel} from '../../../services/shared/kafkajs.js'
 import {type Db, MongoClient} from 'mongodb'
 import type pg from 'pg'
 
