@@ -16,7 +16,7 @@ import type {OrderService, StockEvent} from './service.js'
  * whichever of order.created / order.canceled it consumes first (it remembers a cancellation that
  * arrives before the reservation, so it does not reserve for a canceled order).
  */
-export const startStockConsumer = (kit: Kit<{kafka: true}>, ctx: RunnerContext, service: OrderService) => {
+export const startStockConsumer = (kit: Kit<{kafka: true}>, ctx: RunnerContext, service: OrderService, backoffMs: readonly number[]) => {
   const reserved = ctx.ns('stock.reserved')
   const rejected = ctx.ns('stock.rejected')
   return startKafkaConsumer(
@@ -25,7 +25,7 @@ export const startStockConsumer = (kit: Kit<{kafka: true}>, ctx: RunnerContext, 
       groupId: ctx.ns('order'),
       topics: [reserved, rejected],
       producer: kit.producer,
-      backoffMs: [...ctx.config.retryBackoffMs],
+      backoffMs: [...backoffMs],
       logger: kit.logger,
       stats: kit.counters,
       onDeadLetter: (m, error) => kit.feed({type: m.topic === reserved ? 'stock.reserved' : 'stock.rejected', outcome: 'dead-lettered', detail: error.message}),

@@ -1,7 +1,46 @@
 import {createHash} from 'node:crypto'
 
 import {conflict, HttpError} from '../shared/errors.js'
-import type {OrderStatus} from '../shared/events.js'
+import type {OrderData, OrderItem, OrderStatus} from '../shared/events.js'
+
+/** The database schema of the component (PLATFORM.md §3: one schema per component). */
+export const SCHEMA = 'order'
+
+/** An order as stored: the event data (OrderData) plus its version. */
+export interface Order extends OrderData {
+  version: number
+}
+
+/** A row of "order".orders (numeric and timestamps as pg returns them). */
+export interface OrderRow {
+  id: string
+  customer_id: string
+  status: OrderStatus
+  total_cents: string
+  version: number
+  created_at: Date
+  updated_at: Date
+  paid_at: Date | null
+  canceled_at: Date | null
+  cancel_reason: string | null
+}
+
+export const toOrder = (row: OrderRow, items: OrderItem[]): Order => ({
+  id: row.id,
+  customer_id: row.customer_id,
+  status: row.status,
+  total_cents: Number(row.total_cents),
+  items,
+  created_at: row.created_at.toISOString(),
+  updated_at: row.updated_at.toISOString(),
+  paid_at: row.paid_at?.toISOString() ?? null,
+  canceled_at: row.canceled_at?.toISOString() ?? null,
+  cancel_reason: row.cancel_reason,
+  version: row.version,
+})
+
+/** The event data of an order: exactly OrderData (services/shared/events.ts), without the version. */
+export const orderData = ({version: _version, ...data}: Order): OrderData => data
 
 /** Limits shared by the HTTP schema and the basket checkout (which bypasses the schema). */
 export const MAX_LINES = 100

@@ -1,29 +1,13 @@
 import type pg from 'pg'
 
-import type {OrderData, OrderItem, OrderStatus} from '../shared/events.js'
+import type {OrderItem, OrderStatus} from '../shared/events.js'
 import {outboxChannel, outboxInsert, type OutboxMessage, outboxParams} from '../shared/outbox.js'
+import {type Order, type OrderRow, SCHEMA, toOrder} from './domain.js'
 
-export const SCHEMA = 'order'
-
-/** An order as stored: the event data (OrderData) plus its version. */
-export interface Order extends OrderData {
-  version: number
-}
+// The stored order's shape and mapping live in domain.ts (read-model-source.ts shares them); still exported from here.
+export {orderData, SCHEMA, type Order} from './domain.js'
 
 type Queryable = pg.Pool | pg.PoolClient
-
-interface OrderRow {
-  id: string
-  customer_id: string
-  status: OrderStatus
-  total_cents: string
-  version: number
-  created_at: Date
-  updated_at: Date
-  paid_at: Date | null
-  canceled_at: Date | null
-  cancel_reason: string | null
-}
 
 interface ItemRow {
   order_id: string
@@ -33,23 +17,6 @@ interface ItemRow {
 }
 
 const COLUMNS = 'id, customer_id, status, total_cents, version, created_at, updated_at, paid_at, canceled_at, cancel_reason'
-
-const toOrder = (row: OrderRow, items: OrderItem[]): Order => ({
-  id: row.id,
-  customer_id: row.customer_id,
-  status: row.status,
-  total_cents: Number(row.total_cents),
-  items,
-  created_at: row.created_at.toISOString(),
-  updated_at: row.updated_at.toISOString(),
-  paid_at: row.paid_at?.toISOString() ?? null,
-  canceled_at: row.canceled_at?.toISOString() ?? null,
-  cancel_reason: row.cancel_reason,
-  version: row.version,
-})
-
-/** The event data of an order: exactly OrderData (services/shared/events.ts), without the version. */
-export const orderData = ({version: _version, ...data}: Order): OrderData => data
 
 const itemsOf = async (db: Queryable, ids: string[]): Promise<Map<string, OrderItem[]>> => {
   const byOrder = new Map<string, OrderItem[]>(ids.map((id) => [id, []]))

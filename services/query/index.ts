@@ -1,7 +1,7 @@
 import type {Runner} from '../shared/runner.js'
 import {MONGO_DATABASE} from '../shared/topology.js'
 import {QUERY_GROUP} from './topology.js'
-import {defineComponent} from '../shared/component.js'
+import {type ComponentDeps, defineComponent} from '../shared/component.js'
 import {headersToStrings, startKafkaConsumer} from '../shared/kafka.js'
 import {createProjector, PROJECTED_TOPICS} from './projector.js'
 import {queryRoutes} from './routes.js'
@@ -10,13 +10,16 @@ import {views} from './views.js'
 export {projectionStats, type ProjectionStats} from './stats.js'
 export {PROJECTED_TOPICS} from './projector.js'
 
+/** What query is built with: the retries of its consumer, and its clients. */
+export type QueryDeps = ComponentDeps
+
 /**
  * query (PLATFORM.md §3.4): consumes every domain topic (group `query`) into the MongoDB read
  * models of database `mercadomio` and serves them under /q. Idempotency comes from the
  * per-aggregate versions in the views, so nothing is recorded in PostgreSQL.
  */
-export const createQueryRunner = (): Runner =>
-  defineComponent('query', {kafka: true, mongo: true}, async (kit, ctx) => {
+export const createQueryRunner = ({config, clients}: QueryDeps): Runner =>
+  defineComponent('query', {kafka: true, mongo: true}, clients, async (kit, ctx) => {
     const database = ctx.ns(MONGO_DATABASE)
     const v = views(kit.mongo.db(database))
     const projector = createProjector(v, (e, outcome) => {
@@ -29,7 +32,7 @@ export const createQueryRunner = (): Runner =>
         groupId: ctx.ns(QUERY_GROUP),
         topics: PROJECTED_TOPICS.map((t) => ctx.ns(t)),
         handleBatch: projector.handleBatch,
-        backoffMs: [...ctx.config.retryBackoffMs],
+        backoffMs: [...config.retryBackoffMs],
         producer: kit.producer,
         logger: ctx.logger,
         stats: kit.counters,

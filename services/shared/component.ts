@@ -7,7 +7,7 @@ import type pg from 'pg'
 
 import type {Logger} from './logger.js'
 import {untilAborted} from './wait.js'
-import {emptyCounters, type Runner, type RunnerContext, type RunnerCounters, type RunningRunner} from './runner.js'
+import {type ComponentConfig, emptyCounters, type Runner, type RunnerContext, type RunnerCounters, type RunningRunner} from './runner.js'
 import {createPool} from './db.js'
 import {createEventFeed, type FeedEntry} from './events-feed.js'
 import {createKafka} from './kafka.js'
@@ -45,6 +45,41 @@ export type Kit<N extends Needs = Needs> = BaseKit &
   (N['rabbitmq'] extends true ? {rabbit: RabbitLink} : unknown) &
   (N['mongo'] extends true ? {mongo: MongoClient} : unknown)
 
+/**
+ * How a component's clients are made, each from the URL the host gives (ctx.endpoints). The kit
+ * counts their requests, listens to their errors, connects them (Redis and Mongo: returned not yet
+ * connected) and closes them. `serverClients` is the real thing; a test may pass its own.
+ */
+export interface ClientFactories {
+  postgres(url: string, logger: Logger): pg.Pool
+  /** Created with `lazyConnect` (the kit calls connect()). */
+  redis(url: string): Redis
+  kafka(brokers: string[], clientId: string, logger: Logger): Kafka
+  rabbitmq(url: string, logger: Logger): Promise<RabbitLink>
+  /** With `monitorCommands`, or its requests go uncounted. */
+  mongo(url: string): MongoClient
+}
+
+export const serverClients: ClientFactories = {
+  postgres: (url, logger) => createPool(url, logger),
+  // Auto-pipelining: commands issued in the same tick (the live feed's publishes, a batch's
+  // increments) share one write and one round trip.
+  redis: (url) => new Redis(url, {maxRetriesPerRequest: 3, lazyConnect: true, enableAutoPipelining: true}),
+  kafka: (brokers, clientId, logger) => createKafka(brokers, clientId, logger),
+  rabbitmq: (url, logger) => connectRabbit(url, logger),
+  mongo: (url) => new MongoClient(url, {directConnection: true, monitorCommands: true}),
+}
+
+/**
+ * What a component's factory receives from whoever composes the platform (mm's host, a test):
+ * its slice of the settings, and how to make its clients. Where and when it runs (servers'
+ * URLs, namespace, logger, API, abort signal) comes with `start(ctx)`.
+ */
+export interface ComponentDeps<C extends Partial<ComponentConfig> = Pick<ComponentConfig, 'retryBackoffMs'>> {
+  config: C
+  clients: ClientFactories
+}
+
 /** The component's outbox relay, reporting each published batch on the live feed. */
 export const startRelay = (kit: Kit<{kafka: true}>, ctx: RunnerContext, schema: string, rabbit?: RabbitPublisher): Relay =>
   startOutboxRelay(
@@ -68,10 +103,15 @@ export interface Started {
 }
 
 /**
- * Builds a Runner from a component definition: opens the clients it needs, starts it, and on
- * abort waits for its tasks (in-flight work finishes) before closing the clients.
+ * Builds a Runner from a component definition: opens the clients it needs (made by `clients`),
+ * starts it, and on abort waits for its tasks (in-flight work finishes) before closing the clients.
  */
-export const defineComponent = <const N extends Needs>(name: string, needs: N, start: (kit: Kit<N>, ctx: RunnerContext) => Promise<Started>): Runner => ({
+export const defineComponent = <const N extends Needs>(
+  name: string,
+  needs: N,
+  clients: ClientFactories,
+  start: (kit: Kit<N>, ctx: RunnerContext) => Promise<Started>,
+): Runner => ({
   name,
   async start(ctx: RunnerContext): Promise<RunningRunner> {
     const trips = emptyRoundTrips()
@@ -84,32 +124,30 @@ export const defineComponent = <const N extends Needs>(name: string, needs: N, s
     }
     try {
       if (needs.postgres) {
-        const pool = (kit.pool = createPool(ctx.endpoints.postgres, ctx.logger))
+        const pool = (kit.pool = clients.postgres(ctx.endpoints.postgres, ctx.logger))
         countPool(pool, trips)
         closers.push(() => pool.end())
       }
       // Redis always: the live event feed goes through it.
-      // Auto-pipelining: commands issued in the same tick (the live feed's publishes, a batch's
-      // increments) share one write and one round trip.
-      kit.redis = new Redis(ctx.endpoints.redis, {maxRetriesPerRequest: 3, lazyConnect: true, enableAutoPipelining: true})
+      kit.redis = clients.redis(ctx.endpoints.redis)
       countRedis(kit.redis, trips)
       kit.redis.on('error', (error) => ctx.logger.warn('redis.error', {error: error.message}))
       await kit.redis.connect()
       closers.push(async () => kit.redis.disconnect())
       kit.feed = createEventFeed(kit.redis, name)
       if (needs.kafka) {
-        kit.kafka = createKafka(ctx.endpoints.kafka, `mm-${name}`, ctx.logger)
+        kit.kafka = clients.kafka(ctx.endpoints.kafka, `mm-${name}`, ctx.logger)
         const producer = createRenewingProducer(kit.kafka, ctx.logger, {name, onCreate: (p) => countProducer(p, trips)})
         kit.producer = producer
         await producer.connect()
         closers.push(() => producer.disconnect())
       }
       if (needs.rabbitmq) {
-        const rabbit = (kit.rabbit = await connectRabbit(ctx.endpoints.rabbitmq, ctx.logger))
+        const rabbit = (kit.rabbit = await clients.rabbitmq(ctx.endpoints.rabbitmq, ctx.logger))
         closers.push(() => rabbit.close())
       }
       if (needs.mongo) {
-        const mongo = (kit.mongo = new MongoClient(ctx.endpoints.mongo, {directConnection: true, monitorCommands: true}))
+        const mongo = (kit.mongo = clients.mongo(ctx.endpoints.mongo))
         countMongo(mongo, trips)
         await mongo.connect()
         closers.push(() => mongo.close())

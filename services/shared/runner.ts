@@ -19,13 +19,22 @@ export interface Endpoints {
   mongo: string
 }
 
-/** The settings components read; mm's Config has them (src/config). */
+/**
+ * The settings components read; mm's Config has them all (src/config). Each component's factory
+ * takes the slice it uses (ComponentDeps in component.ts), not the runner context.
+ */
 export interface ComponentConfig {
   /** Delays between a failing message's attempts; their count is the number of retries. */
   readonly retryBackoffMs: readonly number[]
   /** How often ingest flushes its Redis aggregates to PostgreSQL. */
   readonly ingestFlushIntervalMs: number
 }
+
+/** mm's defaults of these settings (src/config; test/unit/config.test.ts checks that they agree). */
+export const DEFAULT_COMPONENT_CONFIG: ComponentConfig = Object.freeze({
+  retryBackoffMs: Object.freeze([1000, 2000, 4000, 8000, 16_000]),
+  ingestFlushIntervalMs: 3_600_000,
+})
 
 /** Counters every runner keeps; `mm status --json` and the dashboard show them. */
 export interface RunnerCounters {
@@ -44,7 +53,6 @@ export interface RunnerContext {
   /** Aborted when the runner must stop: finish in-flight work, then resolve `stopped`. */
   signal: AbortSignal
   logger: Logger
-  config: ComponentConfig
   endpoints: Endpoints
   /** Topic, queue, exchange, group, Redis key and Mongo database names go through this. */
   ns: Namespace

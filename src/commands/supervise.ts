@@ -31,7 +31,7 @@ export default class Supervise extends BaseCommand<typeof Supervise> {
     const endpoints = await (await selectRuntime(this.mm, logger, state.runtime)).endpoints()
     if (!endpoints) throw new UserError('the infrastructure is not up', 'start with mm up -d')
     const selection: Selection = {components: this.flags.component ?? [], excluded: this.flags.exclude ?? []}
-    const runners = await buildRunners(resolveSelection(selection).start)
+    const runners = await buildRunners(this.mm, resolveSelection(selection).start)
     const host = await startPlatform({config: this.mm, endpoints, logger, runners, infra: () => ({runtime: state.runtime})})
     store.update(
       (s) => s && {...s, supervisor: {pid: process.pid, mode: 'detached', startedAt: new Date().toISOString(), http: host.gateway.url, ready: true, selection}},

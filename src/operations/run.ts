@@ -18,10 +18,10 @@ export const runComponent = async (opts: {config: Config; logger: Logger; compon
   const endpoints = await resolveEndpoints(opts.config, opts.logger)
   if (!endpoints) throw new UserError('no servers to run against', 'start them with mm up -d, or set the MM_*_URL variables')
   await applyTopology(endpoints, TOPOLOGY, opts.logger.child('topology'))
-  const runner = await loadRunner(opts.component)
   // Calls to other components go to the platform's gateway, not to this lone runner's port.
   const recorded = new StateStore(opts.config.dataDir).read()?.supervisor?.http
   const apiUrl = opts.config.apiUrl ?? recorded ?? `http://${opts.config.httpHost}:${opts.config.httpPort}`
   const config = Object.freeze({...opts.config, apiUrl})
+  const runner = await loadRunner(opts.component, config)
   return startPlatform({config, endpoints, logger: opts.logger, runners: [runner], port: opts.port})
 }

@@ -141,7 +141,13 @@ export const up = async (opts: UpOptions): Promise<UpResult> => {
     }
     let host: PlatformHost
     try {
-      host = await startPlatform({config, endpoints: result.endpoints, logger, runners: await buildRunners(start), infra: () => ({runtime: infra.kind})})
+      host = await startPlatform({
+        config,
+        endpoints: result.endpoints,
+        logger,
+        runners: await buildRunners(config, start),
+        infra: () => ({runtime: infra.kind}),
+      })
     } catch (error) {
       await rollback()
       throw error

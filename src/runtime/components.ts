@@ -1,5 +1,5 @@
 import {UsageError} from '../lib/errors.js'
-import type {Runner} from './runner.js'
+import type {ComponentConfig, Runner} from './runner.js'
 
 /** The components in start order (PLATFORM.md §3); each lives in services/<name>. */
 export const COMPONENTS = ['customer', 'product', 'order', 'query', 'ingest'] as const
@@ -8,23 +8,29 @@ export type ComponentName = (typeof COMPONENTS)[number]
 /** Where `mm run <component>` listens by default (the gateway of `mm up` is 8080). */
 export const DEFAULT_PORTS: Record<ComponentName, number> = {customer: 8081, product: 8082, order: 8083, query: 8084, ingest: 8085}
 
-/** Loads a component's module only when it runs, so commands that run none stay fast. */
-export const loadRunner = async (name: ComponentName): Promise<Runner> => {
+/**
+ * Builds a component's runner with its dependencies: mm's configuration (each component takes its
+ * slice) and the clients of the real servers. Loads the component's module (and the clients') only
+ * when it runs, so commands that run none stay fast.
+ */
+export const loadRunner = async (name: ComponentName, config: ComponentConfig): Promise<Runner> => {
+  const deps = {config, clients: (await import('../../services/shared/component.js')).serverClients}
   switch (name) {
     case 'customer':
-      return (await import('../../services/customer/index.js')).createCustomerRunner()
+      return (await import('../../services/customer/index.js')).createCustomerRunner(deps)
     case 'product':
-      return (await import('../../services/product/index.js')).createProductRunner()
+      return (await import('../../services/product/index.js')).createProductRunner(deps)
     case 'order':
-      return (await import('../../services/order/index.js')).createOrderRunner()
+      return (await import('../../services/order/index.js')).createOrderRunner(deps)
     case 'query':
-      return (await import('../../services/query/index.js')).createQueryRunner()
+      return (await import('../../services/query/index.js')).createQueryRunner(deps)
     case 'ingest':
-      return (await import('../../services/ingest/index.js')).createIngestRunner()
+      return (await import('../../services/ingest/index.js')).createIngestRunner(deps)
   }
 }
 
-export const buildRunners = async (names: readonly ComponentName[] = COMPONENTS): Promise<Runner[]> => Promise.all(names.map(loadRunner))
+export const buildRunners = async (config: ComponentConfig, names: readonly ComponentName[] = COMPONENTS): Promise<Runner[]> =>
+  Promise.all(names.map((name) => loadRunner(name, config)))
 
 /** Which runners `mm up [component…] [--exclude c]` starts; all five servers start regardless. */
 export interface Selection {

@@ -51,7 +51,7 @@ export const startPlatform = async (deps: {
       })
       .catch((error: Error) => deps.logger.warn('trace.store_unavailable', {error: error.message, hint: 'the runners run untraced'}))
   }
-  const supervisor = await startSupervisor(deps.runners ?? (await buildRunners()), {...deps, api})
+  const supervisor = await startSupervisor(deps.runners ?? (await buildRunners(deps.config)), {...deps, api})
   try {
     gateway = await startGateway({
       host: deps.config.httpHost,

@@ -1,4 +1,3 @@
-import type {Config} from '../config/index.js'
 import {type Namespace, rootNamespace} from '../infra/topology/spec.js'
 import type {Endpoints} from '../infra/types.js'
 import {errorMessage} from '../lib/errors.js'
@@ -40,7 +39,7 @@ interface Slot {
  */
 export const startSupervisor = async (
   runners: Runner[],
-  deps: {config: Config; endpoints: Endpoints; logger: Logger; ns?: Namespace; api: PlatformApi},
+  deps: {endpoints: Endpoints; logger: Logger; ns?: Namespace; api: PlatformApi},
 ): Promise<Supervisor> => {
   const slots: Slot[] = runners.map((runner) => ({runner, state: 'starting', controller: new AbortController()}))
 
@@ -83,7 +82,6 @@ export const startSupervisor = async (
       slot.running = await slot.runner.start({
         signal: slot.controller.signal,
         logger,
-        config: deps.config,
         endpoints: deps.endpoints,
         ns: deps.ns ?? rootNamespace,
         api: deps.api,

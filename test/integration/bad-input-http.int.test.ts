@@ -8,7 +8,7 @@ import {createIngestRunner} from '../../services/ingest/index.js'
 import {createOrderRunner} from '../../services/order/index.js'
 import {createProductRunner} from '../../services/product/index.js'
 import {createQueryRunner} from '../../services/query/index.js'
-import {eventually, http, startTestPlatform, type TestPlatform} from './harness.js'
+import {eventually, http, startTestPlatform, TEST_DEPS, type TestPlatform} from './harness.js'
 
 /**
  * Bad input over HTTP, on every route of every component (issue 10, item 4): each kind is answered
@@ -23,7 +23,13 @@ const fx = {customer: '', product: '', order: ''}
 beforeAll(async () => {
   platform = await startTestPlatform({
     label: 'bad-input-http',
-    runners: [createCustomerRunner(), createProductRunner(), createOrderRunner(), createQueryRunner(), createIngestRunner()],
+    runners: [
+      createCustomerRunner(TEST_DEPS),
+      createProductRunner(TEST_DEPS),
+      createOrderRunner(TEST_DEPS),
+      createQueryRunner(TEST_DEPS),
+      createIngestRunner(TEST_DEPS),
+    ],
   })
   fx.customer = (await created('/customers', {name: 'Ana', email: `${randomUUID()}@example.com`})).id
   fx.product = (await created('/products', {sku: `SKU-${randomUUID()}`, name: 'Yerba', price_cents: 990, stock: 1000})).id

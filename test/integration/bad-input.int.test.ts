@@ -7,14 +7,17 @@ import {createCustomerRunner} from '../../services/customer/index.js'
 import {createIngestRunner} from '../../services/ingest/index.js'
 import {createOrderRunner} from '../../services/order/index.js'
 import {createProductRunner} from '../../services/product/index.js'
-import {eventually, http, startTestPlatform, type TestPlatform} from './harness.js'
+import {eventually, http, startTestPlatform, TEST_DEPS, type TestPlatform} from './harness.js'
 
 /** Bad input answered with a clean 4xx `{"error":{code, message, details?}}`, never a 200 that stores junk or a 500. */
 let platform: TestPlatform
 let redis: Redis
 
 beforeAll(async () => {
-  platform = await startTestPlatform({label: 'bad-input', runners: [createCustomerRunner(), createProductRunner(), createOrderRunner(), createIngestRunner()]})
+  platform = await startTestPlatform({
+    label: 'bad-input',
+    runners: [createCustomerRunner(TEST_DEPS), createProductRunner(TEST_DEPS), createOrderRunner(TEST_DEPS), createIngestRunner(TEST_DEPS)],
+  })
   redis = new Redis(platform.endpoints.redis)
 })
 

@@ -9,7 +9,7 @@ import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
 import {createCustomerRunner} from '../../services/customer/index.js'
 import {createProductRunner} from '../../services/product/index.js'
-import {collectTopics, eventually, header, http, json, startTestPlatform, type TestPlatform} from './harness.js'
+import {collectTopics, eventually, header, http, json, startTestPlatform, TEST_DEPS, type TestPlatform} from './harness.js'
 import {uniqueName} from './isolation.js'
 
 describe('customer component (PLATFORM.md §3.1)', () => {
@@ -41,7 +41,7 @@ describe('customer component (PLATFORM.md §3.1)', () => {
   })
 
   beforeAll(async () => {
-    p = await startTestPlatform({label: 'customer', runners: [createCustomerRunner(), createProductRunner()]})
+    p = await startTestPlatform({label: 'customer', runners: [createCustomerRunner(TEST_DEPS), createProductRunner(TEST_DEPS)]})
     redis = new Redis(p.endpoints.redis)
     db = new pg.Client({connectionString: p.endpoints.postgres})
     await db.connect()

@@ -12,7 +12,8 @@ import type {Endpoints} from '../../src/infra/types.js'
 import {createLogger, fileSink, type Logger} from '../../src/lib/logger.js'
 import {untilAborted} from '../../src/lib/proc.js'
 import {startPlatform, type PlatformHost} from '../../src/runtime/host.js'
-import {emptyCounters, type Runner, type RunningRunner} from '../../src/runtime/runner.js'
+import {type ComponentConfig, emptyCounters, type Runner, type RunningRunner} from '../../src/runtime/runner.js'
+import {type ComponentDeps, serverClients} from '../../services/shared/component.js'
 import {isolatedEndpoints, uniqueName} from './isolation.js'
 
 export {eventually, http} from '../support/poll.js'
@@ -30,6 +31,15 @@ export interface TestPlatform {
 }
 
 /**
+ * What the tests' runners are built with (`createOrderRunner(TEST_DEPS)`): short retries, no
+ * scheduled flush within a test (POST /ingest/flush does it), the clients of the real servers.
+ */
+export const TEST_DEPS = {
+  config: {retryBackoffMs: [20, 40, 80], ingestFlushIntervalMs: 3_600_000},
+  clients: serverClients,
+} as const satisfies ComponentDeps<ComponentConfig>
+
+/**
  * Starts the given runners against the run's real servers, isolated for this test file: its own
  * PostgreSQL database (migrations applied), and a name prefix for topics, queues, exchanges,
  * consumer groups, Redis keys and the Mongo database (topology applied under it).
@@ -44,7 +54,7 @@ export const startTestPlatform = async (opts: {label: string; runners: Runner[];
   await applyTopology(endpoints, namespacedTopology(TOPOLOGY, ns), logger.child('topology'))
   const config = loadConfig({
     cwd: mkdtempSync(join(tmpdir(), 'mm-it-cfg-')),
-    env: {MM_RETRY_BACKOFF: '20ms,40ms,80ms', MM_HTTP_PORT: '0', MM_INGEST_FLUSH_INTERVAL: '1h', ...opts.env},
+    env: {MM_HTTP_PORT: '0', ...opts.env},
   })
   const host = await startPlatform({config, endpoints, logger, runners: opts.runners, ns, port: 0})
   return {url: host.gateway.url, endpoints, ns, config, host, logger, logFile, stop: () => host.stop()}

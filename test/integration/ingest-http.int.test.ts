@@ -4,7 +4,7 @@ import amqp from 'amqplib'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
 import {createIngestRunner} from '../../services/ingest/index.js'
-import {eventually, http, startTestPlatform, type TestPlatform} from './harness.js'
+import {eventually, http, startTestPlatform, TEST_DEPS, type TestPlatform} from './harness.js'
 
 /** The HTTP surface of ingest (PLATFORM.md §3.5): POST /ingest/flush, GET /pulses, GET /pulses/:id. */
 describe('ingest HTTP', () => {
@@ -12,7 +12,7 @@ describe('ingest HTTP', () => {
   const tag = `http-${randomUUID()}`
 
   beforeAll(async () => {
-    p = await startTestPlatform({label: 'ingest-http', runners: [createIngestRunner()]})
+    p = await startTestPlatform({label: 'ingest-http', runners: [createIngestRunner(TEST_DEPS)]})
     const conn = await amqp.connect(p.endpoints.rabbitmq)
     try {
       const ch = await conn.createConfirmChannel()

@@ -4,7 +4,7 @@ import amqp from 'amqplib'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
 import {createIngestRunner} from '../../services/ingest/index.js'
-import {eventually, http, startTestPlatform, type TestPlatform} from './harness.js'
+import {eventually, http, startTestPlatform, TEST_DEPS, type TestPlatform} from './harness.js'
 
 /** ingest end to end (PLATFORM.md §3.5): RabbitMQ → Redis aggregates → flush → ingest.pulses → HTTP. */
 describe('ingest', () => {
@@ -29,7 +29,7 @@ describe('ingest', () => {
     )
 
   beforeAll(async () => {
-    p = await startTestPlatform({label: 'ingest', runners: [createIngestRunner()], env: {MM_INGEST_FLUSH_INTERVAL: '400ms'}})
+    p = await startTestPlatform({label: 'ingest', runners: [createIngestRunner({...TEST_DEPS, config: {...TEST_DEPS.config, ingestFlushIntervalMs: 400}})]})
     conn = await amqp.connect(p.endpoints.rabbitmq)
     ch = await conn.createConfirmChannel()
   })

@@ -5,7 +5,7 @@ import pg from 'pg'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
 import {createOrderRunner} from '../../services/order/index.js'
-import {http, routesRunner, startTestPlatform, type TestPlatform} from './harness.js'
+import {http, routesRunner, startTestPlatform, TEST_DEPS, type TestPlatform} from './harness.js'
 import {uniqueName} from './isolation.js'
 
 /** Baskets in real Redis; a stub runner serves customers and products (every product costs 150 unless unknown). */
@@ -34,7 +34,7 @@ let redis: Redis
 let db: pg.Client
 
 beforeAll(async () => {
-  platform = await startTestPlatform({label: 'order-basket', runners: [catalogStub, createOrderRunner()]})
+  platform = await startTestPlatform({label: 'order-basket', runners: [catalogStub, createOrderRunner(TEST_DEPS)]})
   redis = new Redis(platform.endpoints.redis)
   db = new pg.Client({connectionString: platform.endpoints.postgres})
   await db.connect()

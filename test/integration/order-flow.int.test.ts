@@ -5,13 +5,16 @@ import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {createCustomerRunner} from '../../services/customer/index.js'
 import {createOrderRunner} from '../../services/order/index.js'
 import {createProductRunner} from '../../services/product/index.js'
-import {eventually, http, startTestPlatform, type TestPlatform} from './harness.js'
+import {eventually, http, startTestPlatform, TEST_DEPS, type TestPlatform} from './harness.js'
 
 /** The order flow across the real customer, product and order runners in one platform. */
 let platform: TestPlatform
 
 beforeAll(async () => {
-  platform = await startTestPlatform({label: 'order-flow', runners: [createCustomerRunner(), createProductRunner(), createOrderRunner()]})
+  platform = await startTestPlatform({
+    label: 'order-flow',
+    runners: [createCustomerRunner(TEST_DEPS), createProductRunner(TEST_DEPS), createOrderRunner(TEST_DEPS)],
+  })
 })
 
 afterAll(async () => {

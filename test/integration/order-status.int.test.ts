@@ -6,7 +6,7 @@ import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
 import {newEnvelope} from '../../services/shared/envelope.js'
 import {createOrderRunner} from '../../services/order/index.js'
-import {eventually, http, routesRunner, startTestPlatform, type TestPlatform} from './harness.js'
+import {eventually, http, routesRunner, startTestPlatform, TEST_DEPS, type TestPlatform} from './harness.js'
 import {uniqueName} from './isolation.js'
 
 /**
@@ -28,7 +28,7 @@ const seen: {type: string; key: string; version: number; data: any}[] = []
 let stopKafka: () => Promise<void>
 
 beforeAll(async () => {
-  platform = await startTestPlatform({label: 'order-status', runners: [catalogStub, createOrderRunner()]})
+  platform = await startTestPlatform({label: 'order-status', runners: [catalogStub, createOrderRunner(TEST_DEPS)]})
   db = new pg.Client({connectionString: platform.endpoints.postgres})
   await db.connect()
   const kafka = new Kafka({clientId: 'it-order-status', brokers: platform.endpoints.kafka, logLevel: logLevel.NOTHING})

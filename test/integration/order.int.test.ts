@@ -7,7 +7,7 @@ import pg from 'pg'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
 import {createOrderRunner} from '../../services/order/index.js'
-import {eventually, http, routesRunner, startTestPlatform, type TestPlatform} from './harness.js'
+import {eventually, http, routesRunner, startTestPlatform, TEST_DEPS, type TestPlatform} from './harness.js'
 import {uniqueName} from './isolation.js'
 
 /**
@@ -56,7 +56,7 @@ const rabbitSeen: {body: string; messageId: string; routingKey: string}[] = []
 let stopKafka: () => Promise<void>
 
 beforeAll(async () => {
-  platform = await startTestPlatform({label: 'order', runners: [catalogStub, createOrderRunner()]})
+  platform = await startTestPlatform({label: 'order', runners: [catalogStub, createOrderRunner(TEST_DEPS)]})
   db = new pg.Client({connectionString: platform.endpoints.postgres})
   await db.connect()
   redis = new Redis(platform.endpoints.redis)

@@ -6,7 +6,7 @@ import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
 import {createCustomerRunner} from '../../services/customer/index.js'
 import {createProductRunner} from '../../services/product/index.js'
-import {collectTopics, eventually, header, http, json, startTestPlatform, type TestPlatform} from './harness.js'
+import {collectTopics, eventually, header, http, json, startTestPlatform, TEST_DEPS, type TestPlatform} from './harness.js'
 import {uniqueName} from './isolation.js'
 
 /** An order event envelope as the order component publishes it (data = OrderData). */
@@ -65,7 +65,7 @@ describe('product component (PLATFORM.md §3.2)', () => {
   const eventsFor = (type: string, key: string) => collector.seen.filter((s) => s.topic === p.ns(type) && s.message.key?.toString() === key)
 
   beforeAll(async () => {
-    p = await startTestPlatform({label: 'product', runners: [createCustomerRunner(), createProductRunner()]})
+    p = await startTestPlatform({label: 'product', runners: [createCustomerRunner(TEST_DEPS), createProductRunner(TEST_DEPS)]})
     db = new pg.Client({connectionString: p.endpoints.postgres})
     await db.connect()
     kafka = new Kafka({clientId: 'it-product', brokers: p.endpoints.kafka, logLevel: logLevel.NOTHING})
@@ -353,11 +353,11 @@ describe('product component (PLATFORM.md §3.2)', () => {
         await send(orderEnvelope('order.created', orderId, [{product_id: a.id, quantity: 1}]))
         const dead = await eventually(async () => dlqFor(orderId), {what: 'dead letter after retries'})
         await eventually(async () => counters().deadLettered === deadBefore + 1, {what: 'dead letter counted'})
-        expect(header(dead.message, 'x-attempts')).toBe(String(p.config.retryBackoffMs.length + 1))
+        expect(header(dead.message, 'x-attempts')).toBe(String(TEST_DEPS.config.retryBackoffMs.length + 1))
         expect(header(dead.message, 'x-error-message')).toContain('injected failure')
         expect(header(dead.message, 'event-type')).toBe('order.created')
         expect(header(dead.message, 'x-original-topic')).toBe(p.ns('order.created'))
-        expect(counters().retried - retriedBefore).toBe(p.config.retryBackoffMs.length)
+        expect(counters().retried - retriedBefore).toBe(TEST_DEPS.config.retryBackoffMs.length)
         expect(await stockOf(a.id)).toBe(5)
       } finally {
         await db.query('DROP TRIGGER it_fail ON product.reservations')

@@ -12,7 +12,7 @@ import {createQueryRunner} from '../../services/query/index.js'
 import {shadowOf} from '../../services/query/rebuild.js'
 import {lastRuns} from '../../services/query/runs.js'
 import {rebuildProjections, type ProjectionsDeps, verifyProjections, type VerifyResult} from '../../src/operations/projections/index.js'
-import {eventually, http, startTestPlatform, type TestPlatform} from './harness.js'
+import {eventually, http, startTestPlatform, TEST_DEPS, type TestPlatform} from './harness.js'
 
 /**
  * `mm projections verify | rebuild` against the real components: a view corrupted each way is
@@ -61,7 +61,10 @@ const busy = {customers: [] as string[], products: [] as string[]}
 const ghost = randomUUID()
 
 beforeAll(async () => {
-  p = await startTestPlatform({label: 'projections', runners: [createCustomerRunner(), createProductRunner(), createOrderRunner(), createQueryRunner()]})
+  p = await startTestPlatform({
+    label: 'projections',
+    runners: [createCustomerRunner(TEST_DEPS), createProductRunner(TEST_DEPS), createOrderRunner(TEST_DEPS), createQueryRunner(TEST_DEPS)],
+  })
   mongo = new MongoClient(p.endpoints.mongo, {directConnection: true})
   await mongo.connect()
   db = mongo.db(p.ns('mercadomio'))

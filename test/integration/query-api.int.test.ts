@@ -7,7 +7,7 @@ import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {createQueryRunner, projectionStats} from '../../services/query/index.js'
 import {type Envelope, envelopeHeaders, newEnvelope} from '../../services/shared/envelope.js'
 import type {OrderStatus} from '../../services/shared/events.js'
-import {eventually, http, startTestPlatform, type TestPlatform} from './harness.js'
+import {eventually, http, startTestPlatform, TEST_DEPS, type TestPlatform} from './harness.js'
 
 const T0 = Date.parse('2026-04-01T08:00:00.000Z')
 const at = (minutes: number) => new Date(T0 + minutes * 60_000).toISOString()
@@ -71,7 +71,7 @@ describe('query HTTP API over the projections', () => {
   const ids = (body: {items: {id: string}[]}) => body.items.map((o) => o.id)
 
   beforeAll(async () => {
-    p = await startTestPlatform({label: 'query-api', runners: [createQueryRunner()]})
+    p = await startTestPlatform({label: 'query-api', runners: [createQueryRunner(TEST_DEPS)]})
     producer = new Kafka({clientId: 'query-api-it', brokers: p.endpoints.kafka, logLevel: logLevel.NOTHING}).producer({allowAutoTopicCreation: false})
     await producer.connect()
     mongo = new MongoClient(p.endpoints.mongo, {directConnection: true})

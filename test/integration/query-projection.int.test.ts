@@ -10,7 +10,7 @@ import {views} from '../../services/query/views.js'
 import {type Envelope, envelopeHeaders, newEnvelope} from '../../services/shared/envelope.js'
 import type {CustomerData, OrderData, OrderStatus, ProductData} from '../../services/shared/events.js'
 import {dlqOf} from '../../src/infra/topology/spec.js'
-import {eventually, http, startTestPlatform, type TestPlatform} from './harness.js'
+import {eventually, http, startTestPlatform, TEST_DEPS, type TestPlatform} from './harness.js'
 
 const T0 = Date.parse('2026-03-01T10:00:00.000Z')
 const at = (minutes: number) => new Date(T0 + minutes * 60_000).toISOString()
@@ -64,7 +64,7 @@ describe('query projections (order, duplicates, reordering, late names, poison)'
   const waitStale = (n: number) => eventually(async () => (await queryInfo()).stale >= n, {what: `${n} stale events handled`})
 
   beforeAll(async () => {
-    p = await startTestPlatform({label: 'query-projection', runners: [createQueryRunner()]})
+    p = await startTestPlatform({label: 'query-projection', runners: [createQueryRunner(TEST_DEPS)]})
     kafka = new Kafka({clientId: 'query-it', brokers: p.endpoints.kafka, logLevel: logLevel.NOTHING})
     producer = kafka.producer({allowAutoTopicCreation: false})
     await producer.connect()

@@ -6,7 +6,7 @@ import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
 import {createProductRunner} from '../../services/product/index.js'
 import {startPlatform, type PlatformHost} from '../../src/runtime/host.js'
-import {eventually, http, startTestPlatform, type TestPlatform} from './harness.js'
+import {eventually, http, startTestPlatform, TEST_DEPS, type TestPlatform} from './harness.js'
 
 const ORDERS = 120
 
@@ -47,8 +47,15 @@ describe('two instances of a component side by side', () => {
   let db: pg.Client
 
   beforeAll(async () => {
-    a = await startTestPlatform({label: 'scale', runners: [createProductRunner()]})
-    b = await startPlatform({config: a.config, endpoints: a.endpoints, logger: a.logger.child('second'), runners: [createProductRunner()], ns: a.ns, port: 0})
+    a = await startTestPlatform({label: 'scale', runners: [createProductRunner(TEST_DEPS)]})
+    b = await startPlatform({
+      config: a.config,
+      endpoints: a.endpoints,
+      logger: a.logger.child('second'),
+      runners: [createProductRunner(TEST_DEPS)],
+      ns: a.ns,
+      port: 0,
+    })
     kafka = new Kafka({clientId: 'it-scale', brokers: a.endpoints.kafka, logLevel: logLevel.NOTHING})
     db = new pg.Client({connectionString: a.endpoints.postgres})
     await db.connect()

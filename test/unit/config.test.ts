@@ -5,6 +5,7 @@ import {afterEach, beforeEach, describe, expect, it} from 'vitest'
 
 import {type Config, type ConfigInput, configToEnv, ENV, loadConfig} from '../../src/config/index.js'
 import {ExitCode, UsageError} from '../../src/lib/errors.js'
+import {DEFAULT_COMPONENT_CONFIG} from '../../services/shared/runner.js'
 
 let cwd: string
 
@@ -49,6 +50,10 @@ describe('loadConfig defaults', () => {
     for (const key of ['postgresUrl', 'redisUrl', 'rabbitmqUrl', 'rabbitmqManagementUrl', 'kafkaBrokers', 'mongodbUrl'] as const) {
       expect(config[key], key).toBeUndefined()
     }
+  })
+
+  it('agrees with the defaults a component falls back to (services/shared/runner.ts)', () => {
+    expect(load({}), 'DEFAULT_COMPONENT_CONFIG').toMatchObject(DEFAULT_COMPONENT_CONFIG)
   })
 
   it('puts the cache under XDG_CACHE_HOME when set', () => {
