@@ -42,14 +42,16 @@ describe('mm dash', () => {
     await mm(['down', '-v'], {cwd})
   })
 
-  it('without a terminal prints one snapshot and exits; --json is the JSON of mm status', async () => {
+  it('without a terminal prints one snapshot and exits; --json is the JSON of mm status plus traces and trends', async () => {
     const text = await mm(['dash'], {cwd})
     expect(text.exitCode, text.stderr).toBe(0)
     expect(text.stdout).toContain('platform healthy')
     const dash = json<Record<string, unknown>>(await mm(['dash', '--json'], {cwd}))
     const status = json<Record<string, unknown>>(await mm(['status', '--json'], {cwd}))
-    expect(Object.keys(dash).sort()).toEqual(Object.keys(status).sort())
+    expect(Object.keys(dash).sort()).toEqual([...Object.keys(status), 'traces', 'trends'].sort())
     expect(dash).toHaveProperty('platform.queues.kafka.lag')
+    expect(dash).toHaveProperty('traces.slowest')
+    expect(dash).toHaveProperty('trends.measures.eventsPerSec.series')
   })
 
   it('in a 160x48 terminal under load: every panel shows live numbers, f flushes, q quits', async () => {

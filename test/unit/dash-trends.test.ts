@@ -1,7 +1,8 @@
 import {describe, expect, it} from 'vitest'
 
 import type {PlatformStatus} from '../../src/operations/status.js'
-import {addSample, sparkline} from '../../src/ui/dash/trends.js'
+import {addSample, TREND_MEASURES, trendsJson} from '../../src/operations/collectors/trends.js'
+import {sparkline} from '../../src/ui/dash/trends.js'
 
 const status = (handled: number, http: number, lag?: number, lagSeconds?: number): PlatformStatus =>
   ({
@@ -46,5 +47,27 @@ describe('dashboard trends', () => {
     expect(sparkline([0, 0], 4)).toBe('  ▁▁')
     expect(sparkline([3, undefined, 3], 3)).toBe('█ █')
     expect(sparkline([1, 2, 3, 4, 5, 6], 3)).toBe('▆▇█')
+  })
+})
+
+describe("mm dash --json's trends", () => {
+  it('gives each measure its current value, maximum and series, rounded to hundredths, null where a poll had none', () => {
+    const h = addSample(
+      addSample([], {at: 0, status: status(0, 0)}, {at: 3000, status: status(1, 1, 5, 0.123)}),
+      {at: 3000, status: status(1, 1)},
+      {at: 6000, status: status(2, 3)},
+    )
+    expect(trendsJson(h, 3000)).toEqual({
+      intervalMs: 3000,
+      at: ['1970-01-01T00:00:03.000Z', '1970-01-01T00:00:06.000Z'],
+      measures: {
+        eventsPerSec: {label: 'events/s', unit: 'events/s', current: 1, max: 1, series: [1, 1]},
+        httpPerSec: {label: 'http req/s', unit: 'requests/s', current: 0.67, max: 0.67, series: [0.33, 0.67]},
+        kafkaLag: {label: 'kafka lag', unit: 'messages', current: null, max: 5, series: [5, null]},
+        readModelLagSec: {label: 'read-model lag', unit: 's', current: null, max: 0.12, series: [0.12, null]},
+      },
+    })
+    expect(Object.keys(trendsJson([], 1000).measures)).toEqual(TREND_MEASURES.map((m) => m.key))
+    expect(trendsJson([], 1000).measures.eventsPerSec).toEqual({label: 'events/s', unit: 'events/s', current: null, max: null, series: []})
   })
 })

@@ -5,7 +5,7 @@ import {describe, expect, it} from 'vitest'
 import {traceIdOf} from '../../src/operations/dlq/messages.js'
 import {toWaterfall} from '../../src/operations/trace.js'
 import type {SpanRow} from '../../src/telemetry/spans.js'
-import {spanBar, waterfallLines} from '../../src/ui/text/trace.js'
+import {spanBar, unionMs, waterfallLines} from '../../src/ui/text/trace.js'
 import {spanRow} from '../support/spans.js'
 
 const T0 = 1_700_000_000_000_000
@@ -60,12 +60,71 @@ describe('the waterfall of a trace', () => {
   it('folds database calls into their hop, with the waits and the first error in the notes', () => {
     const lines = waterfallLines(toWaterfall('t'.repeat(32), rows), false).map((cells) => cells.map((c) => stripVTControlCharacters(c)))
     expect(lines.map((l) => l[1])).toEqual(['POST /orders', '  publish order.created', '    process order.created', 'process order.created'])
-    expect(lines[0]![5]).toBe('2 db calls 4.0 ms')
+    expect(lines[0]![5]).toBe('2 db calls, 4.0 ms in db')
     expect(lines[1]![5]).toBe('19.0 ms in outbox')
-    expect(lines[2]![5]).toBe('12.0 ms in broker  1 db call 2.0 ms  ✗ first error: out of stock')
+    expect(lines[2]![5]).toBe('12.0 ms in broker  1 db call, 2.0 ms in db  ✗ first error: out of stock')
     expect(lines[2]![2]).toBe('+60.0 ms')
     // --all shows every span at its depth.
     expect(waterfallLines(toWaterfall('t'.repeat(32), rows), true)).toHaveLength(7)
+  })
+
+  it('reports the wall time in the database: the union of the calls, not their sum', () => {
+    // Disjoint calls add up; overlapping ones count once; a call inside another adds nothing.
+    expect(unionMs([])).toBe(0)
+    expect(
+      unionMs([
+        {startMs: 0, durationMs: 2},
+        {startMs: 5, durationMs: 3},
+      ]),
+    ).toBe(5)
+    expect(
+      unionMs([
+        {startMs: 4, durationMs: 4},
+        {startMs: 0, durationMs: 5},
+        {startMs: 2, durationMs: 1},
+      ]),
+    ).toBe(8)
+    expect(
+      unionMs([
+        {startMs: 0, durationMs: 10},
+        {startMs: 10, durationMs: 0},
+        {startMs: 10, durationMs: 5},
+        {startMs: 20, durationMs: 1},
+      ]),
+    ).toBe(16)
+
+    // A 10 ms request that ran four 6 ms queries at once, then one disjoint 2 ms query: 8 ms in db, not 26.
+    const concurrent = [
+      row('http', null, {name: 'GET /q/orders', kind: 1, component: 'query', duration_us: 10_000}),
+      ...[0, 1, 2, 3].map((i) => row(`c${i}`, 'http', {name: 'mongodb.find', kind: 2, start_us: T0 + 500 + i * 100, duration_us: 6_000})),
+      row('late', 'http', {name: 'pg.query:SELECT', kind: 2, start_us: T0 + 7_500, duration_us: 2_000}),
+    ]
+    const [line] = waterfallLines(toWaterfall('t'.repeat(32), concurrent), false).map((cells) => cells.map((c) => stripVTControlCharacters(c)))
+    // The four overlap from 0.5 to 6.8 ms (6.3 ms), the fifth adds 2 ms.
+    expect(line![5]).toBe('5 db calls, 8.3 ms in db')
+    expect(line![3]).toBe('10.0 ms')
+  })
+
+  it('counts the wall time in the database while the hop ran, and says what ran outside it', () => {
+    // Clipped: only what falls within [2, 6] counts.
+    const calls = [
+      {startMs: 0, durationMs: 3},
+      {startMs: 4, durationMs: 4},
+      {startMs: 7, durationMs: 1},
+    ]
+    expect(unionMs(calls, {from: 2, to: 6})).toBe(3)
+    expect(unionMs(calls, {from: 8, to: 20})).toBe(0)
+    expect(unionMs(calls)).toBe(7)
+
+    // A 5 ms consumer hop whose context made two calls that outlived it (e.g. work it started and did not wait for).
+    const outliving = [
+      row('proc', null, {name: 'process stock.reserved', kind: 4, component: 'order', duration_us: 5_000}),
+      row('in', 'proc', {name: 'pg.query:UPDATE', kind: 2, start_us: T0 + 1_000, duration_us: 2_000}),
+      row('across', 'proc', {name: 'pg.query:WITH', kind: 2, start_us: T0 + 4_000, duration_us: 4_000}),
+      row('after', 'proc', {name: 'pg.query:SELECT', kind: 2, start_us: T0 + 9_000, duration_us: 1_000}),
+    ]
+    const [line] = waterfallLines(toWaterfall('t'.repeat(32), outliving), false).map((cells) => cells.map((c) => stripVTControlCharacters(c)))
+    expect(line![5]).toBe('3 db calls, 3.0 ms in db during the hop, 2 outside it (+4.0 ms)')
   })
 
   it('draws each span where it falls on the time axis', () => {

@@ -1,6 +1,7 @@
 import {Box, Text, useApp, useInput, useStdout} from 'ink'
 import {useCallback, useEffect, useMemo, useRef, useState} from 'react'
 
+import {addSample, type TrendSample} from '../../operations/collectors/trends.js'
 import type {DashSource, Outcome} from '../../operations/dash.js'
 import type {PlatformStatus} from '../../operations/status.js'
 import {AggregatesPanel, FeedPanel, ProjectionsPanel} from './data-panels.js'
@@ -10,7 +11,6 @@ import {initialKeyState, type KeyState, onKey, type Mode, type ProjectionsAction
 import {dlqRows, QueuesPanel} from './queues-panel.js'
 import {ServicesPanel} from './services-panel.js'
 import {traceRows, TracesPanel} from './traces-panel.js'
-import {addSample, type TrendSample} from './trends.js'
 import {TrendsPanel} from './trends-panel.js'
 import {renderWaterfall} from '../text/trace.js'
 import {useFeed} from './use-feed.js'

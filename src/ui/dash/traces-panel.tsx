@@ -6,7 +6,7 @@ import {formatMs} from '../../operations/trace.js'
 import {Panel} from './panel.js'
 
 /** The rows of the Traces panel: failed traces first, then the slowest (each once). */
-export const traceRows = (t: RecentTraces | undefined): TraceSummary[] => {
+export const traceRows = <T extends TraceSummary>(t: {failed: T[]; slowest: T[]} | undefined): T[] => {
   if (!t) return []
   const seen = new Set<string>()
   return [...t.failed.slice(0, 3), ...t.slowest].filter((x) => !seen.has(x.traceId) && seen.add(x.traceId)).slice(0, 6)

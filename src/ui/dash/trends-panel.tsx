@@ -1,7 +1,8 @@
 import {Text} from 'ink'
 
+import {TREND_MEASURES, type TrendSample} from '../../operations/collectors/trends.js'
 import {Panel} from './panel.js'
-import {sparkline, type TrendSample} from './trends.js'
+import {sparkline} from './trends.js'
 
 const fmt = (v: number | undefined, unit: string): string => (v === undefined ? '-' : `${v >= 100 ? v.toFixed(0) : v.toFixed(1)}${unit}`)
 
@@ -19,18 +20,12 @@ export const TrendsPanel = ({
 }) => {
   const spark = Math.max(10, columns - 42)
   const minutes = history.length > 1 ? ((history.at(-1)!.at - history[0]!.at) / 60_000).toFixed(1) : '0'
-  const rows: [string, (s: TrendSample) => number | undefined, string][] = [
-    ['events/s', (s) => s.eventsPerSec, ''],
-    ['http req/s', (s) => s.httpPerSec, ''],
-    ['kafka lag', (s) => s.kafkaLag, ''],
-    ['read-model lag', (s) => s.readModelLagSec, 's'],
-  ]
   return (
     <Panel title={`Trends (last ${minutes} min)`} focused={focused} width={width}>
       {history.length === 0 && <Text dimColor>collecting…</Text>}
       {history.length > 0 &&
-        rows.map(([label, pick, unit]) => {
-          const values = history.map(pick)
+        TREND_MEASURES.map(({key, label, suffix: unit}) => {
+          const values = history.map((s) => s[key])
           const max = Math.max(0, ...values.filter((v): v is number => v !== undefined))
           return (
             <Text key={label} wrap="truncate">

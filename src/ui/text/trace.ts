@@ -16,12 +16,50 @@ export const spanBar = (startMs: number, durationMs: number, totalMs: number, wi
 const waitText = (s: WaterfallSpan): string => (s.waitMs === null || s.waitIn === null ? '' : `${formatMs(s.waitMs)} in ${s.waitIn}`)
 
 /**
- * The hops of a trace, one line each, with the database calls they made folded into a count
- * (all of them with `all`).
+ * Milliseconds covered by the union of the intervals `[startMs, startMs + durationMs]`, counting
+ * only what falls within `clip` when given: the wall time spent in them, each moment counted once
+ * however many overlap (concurrent database calls, a call nested in another).
+ */
+export const unionMs = (spans: readonly {startMs: number; durationMs: number}[], clip?: {from: number; to: number}): number => {
+  let total = 0
+  let covered = clip?.from ?? -Infinity
+  const limit = clip?.to ?? Infinity
+  // By start: each interval adds only the part of it past what the earlier ones covered.
+  for (const s of [...spans].sort((a, b) => a.startMs - b.startMs)) {
+    const start = Math.max(s.startMs, covered)
+    const end = Math.min(limit, s.startMs + Math.max(0, s.durationMs))
+    if (end <= start) continue
+    total += end - start
+    covered = end
+  }
+  return total
+}
+
+/** One microsecond: span times are stored in microseconds, so closer than this is the same instant. */
+const EPSILON_MS = 0.001
+
+/**
+ * What a hop's folded database calls took: their count and the wall time in them while the hop
+ * ran, then the calls that ran (partly) outside the hop, with the time they add. Calls outside are
+ * calls made in the hop's context after it ended (work it started that outlived it).
+ */
+export const dbCallsText = (hop: WaterfallSpan, calls: readonly WaterfallSpan[]): string => {
+  const from = hop.startMs
+  const to = hop.startMs + hop.durationMs
+  const inside = unionMs(calls, {from, to})
+  const outside = calls.filter((c) => c.startMs < from - EPSILON_MS || c.startMs + c.durationMs > to + EPSILON_MS)
+  const text = `${calls.length} db call${calls.length === 1 ? '' : 's'}, ${formatMs(inside)} in db`
+  if (outside.length === 0) return text
+  return `${text} during the hop, ${outside.length} outside it (+${formatMs(unionMs(calls) - inside)})`
+}
+
+/**
+ * The hops of a trace, one line each, with the database calls they made folded into a count and
+ * the wall time they took (`dbCallsText`; all of them with `all`).
  */
 export const waterfallLines = (w: Waterfall, all: boolean): string[][] => {
   const byId = new Map(w.spans.map((s) => [s.spanId, s]))
-  const folded = new Map<string, {n: number; ms: number}>()
+  const folded = new Map<string, WaterfallSpan[]>()
   const hopOf = (s: WaterfallSpan): WaterfallSpan | undefined => {
     let p = s.parentId ? byId.get(s.parentId) : undefined
     while (p && !p.hop) p = p.parentId ? byId.get(p.parentId) : undefined
@@ -32,8 +70,9 @@ export const waterfallLines = (w: Waterfall, all: boolean): string[][] => {
       if (s.hop) continue
       const hop = hopOf(s)
       if (!hop) continue
-      const f = folded.get(hop.spanId) ?? {n: 0, ms: 0}
-      folded.set(hop.spanId, {n: f.n + 1, ms: f.ms + s.durationMs})
+      const calls = folded.get(hop.spanId)
+      if (calls) calls.push(s)
+      else folded.set(hop.spanId, [s])
     }
   const shown = all ? w.spans : w.spans.filter((s) => s.hop || !hopOf(s))
   const depthOf = (s: WaterfallSpan): number => {
@@ -46,13 +85,7 @@ export const waterfallLines = (w: Waterfall, all: boolean): string[][] => {
     const calls = folded.get(s.spanId)
     const first = w.firstError?.spanId === s.spanId
     const name = `${'  '.repeat(depthOf(s))}${s.name}`
-    const notes = [
-      waitText(s),
-      calls ? `${calls.n} db call${calls.n === 1 ? '' : 's'} ${formatMs(calls.ms)}` : '',
-      s.error ? `${first ? '✗ first error: ' : '✗ '}${s.error}` : '',
-    ]
-      .filter(Boolean)
-      .join('  ')
+    const notes = [waitText(s), calls ? dbCallsText(s, calls) : '', s.error ? `${first ? '✗ first error: ' : '✗ '}${s.error}` : ''].filter(Boolean).join('  ')
     return [
       s.component ?? '',
       s.error ? style.red(name) : name,
