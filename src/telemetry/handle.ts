@@ -2,7 +2,7 @@ import type {Logger} from '../lib/logger.js'
 
 /**
  * What the runner hosts need from tracing. The tracer provider is installed by bin/run.js before
- * any module loads (the instrumentations must see pg, ioredis and mongodb being imported), but it
+ * any module loads (the instrumentations must see pg and mongodb being imported), but it
  * records nothing until a host configures it with the settings and the database it knows.
  */
 export interface TracingHandle {
