@@ -5,13 +5,8 @@ import amqp from 'amqplib'
 import {type IHeaders, Kafka, type KafkaMessage, logLevel, type Producer} from 'kafkajs'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
-import {createCustomerRunner} from '../../services/customer/index.js'
-import {createIngestRunner} from '../../services/ingest/index.js'
-import {createOrderRunner} from '../../services/order/index.js'
-import {createProductRunner} from '../../services/product/index.js'
-import {createQueryRunner} from '../../services/query/index.js'
 import {dlqOf} from '../../src/infra/topology/spec.js'
-import {collectTopics, eventually, header, http, startTestPlatform, TEST_DEPS, type TestPlatform} from './harness.js'
+import {allRunners, collectTopics, eventually, header, http, startTestPlatform, type TestPlatform} from './harness.js'
 
 /**
  * Bad input on both brokers (issue 10, item 4): on every consumed Kafka topic and RabbitMQ queue,
@@ -44,13 +39,7 @@ const TOPICS = Object.keys(CONSUMERS)
 beforeAll(async () => {
   platform = await startTestPlatform({
     label: 'bad-input-brokers',
-    runners: [
-      createCustomerRunner(TEST_DEPS),
-      createProductRunner(TEST_DEPS),
-      createOrderRunner(TEST_DEPS),
-      createQueryRunner(TEST_DEPS),
-      createIngestRunner(TEST_DEPS),
-    ],
+    runners: allRunners(),
   })
   kafka = new Kafka({clientId: 'it-bad-input', brokers: platform.endpoints.kafka, logLevel: logLevel.NOTHING})
   producer = kafka.producer({allowAutoTopicCreation: false})

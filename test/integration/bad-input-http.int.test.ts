@@ -3,12 +3,7 @@ import {randomUUID} from 'node:crypto'
 import pg from 'pg'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
-import {createCustomerRunner} from '../../services/customer/index.js'
-import {createIngestRunner} from '../../services/ingest/index.js'
-import {createOrderRunner} from '../../services/order/index.js'
-import {createProductRunner} from '../../services/product/index.js'
-import {createQueryRunner} from '../../services/query/index.js'
-import {eventually, http, startTestPlatform, TEST_DEPS, type TestPlatform} from './harness.js'
+import {allRunners, eventually, http, startTestPlatform, type TestPlatform} from './harness.js'
 
 /**
  * Bad input over HTTP, on every route of every component (issue 10, item 4): each kind is answered
@@ -23,13 +18,7 @@ const fx = {customer: '', product: '', order: ''}
 beforeAll(async () => {
   platform = await startTestPlatform({
     label: 'bad-input-http',
-    runners: [
-      createCustomerRunner(TEST_DEPS),
-      createProductRunner(TEST_DEPS),
-      createOrderRunner(TEST_DEPS),
-      createQueryRunner(TEST_DEPS),
-      createIngestRunner(TEST_DEPS),
-    ],
+    runners: allRunners(),
   })
   fx.customer = (await created('/customers', {name: 'Ana', email: `${randomUUID()}@example.com`})).id
   fx.product = (await created('/products', {sku: `SKU-${randomUUID()}`, name: 'Yerba', price_cents: 990, stock: 1000})).id

@@ -13,6 +13,11 @@ import {createLogger, fileSink, type Logger} from '../../src/lib/logger.js'
 import {untilAborted} from '../../src/lib/proc.js'
 import {startPlatform, type PlatformHost} from '../../src/runtime/host.js'
 import {type ComponentConfig, emptyCounters, type Runner, type RunningRunner} from '../../src/runtime/runner.js'
+import {createCustomerRunner} from '../../services/customer/index.js'
+import {createIngestRunner} from '../../services/ingest/index.js'
+import {createOrderRunner} from '../../services/order/index.js'
+import {createProductRunner} from '../../services/product/index.js'
+import {createQueryRunner} from '../../services/query/index.js'
 import {type ComponentDeps, serverClients} from '../../services/shared/component.js'
 import {isolatedEndpoints, uniqueName} from './isolation.js'
 
@@ -38,6 +43,15 @@ export const TEST_DEPS = {
   config: {retryBackoffMs: [20, 40, 80], ingestFlushIntervalMs: 3_600_000},
   clients: serverClients,
 } as const satisfies ComponentDeps<ComponentConfig>
+
+/** The five components, each built with TEST_DEPS. */
+export const allRunners = (): Runner[] => [
+  createCustomerRunner(TEST_DEPS),
+  createProductRunner(TEST_DEPS),
+  createOrderRunner(TEST_DEPS),
+  createQueryRunner(TEST_DEPS),
+  createIngestRunner(TEST_DEPS),
+]
 
 /**
  * Starts the given runners against the run's real servers, isolated for this test file: its own

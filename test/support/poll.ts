@@ -1,26 +1,29 @@
 /**
  * The tests' one way to wait (poll with a deadline, never sleep) and one JSON-over-HTTP helper,
- * shared by the integration, e2e and chaos tiers.
+ * shared by the integration, e2e and chaos tiers. The wait is the platform's own waitFor.
  */
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
+import {waitFor} from '../../services/shared/wait.js'
 
-/** Polls `check` until it returns something other than undefined/false, or fails after the deadline. */
+/** Polls `check` until it returns something other than undefined/false, or fails after the deadline (with the last error it threw). */
 export const eventually = async <T>(
   check: () => Promise<T | undefined | false>,
   {timeoutMs = 15_000, intervalMs = 50, what = 'condition'} = {},
 ): Promise<T> => {
-  const deadline = Date.now() + timeoutMs
   let last: unknown
-  for (;;) {
-    try {
-      const value = await check()
-      if (value !== undefined && value !== false) return value
-    } catch (error) {
-      last = error
-    }
-    if (Date.now() > deadline) throw new Error(`${what} not reached within ${timeoutMs}ms${last ? `: ${(last as Error).message}` : ''}`)
-    await sleep(intervalMs)
-  }
+  const value = await waitFor(
+    async () => {
+      try {
+        const v = await check()
+        return v === false ? undefined : v
+      } catch (error) {
+        last = error
+        return undefined
+      }
+    },
+    {timeoutMs, intervalMs},
+  )
+  if (value === undefined) throw new Error(`${what} not reached within ${timeoutMs}ms${last ? `: ${(last as Error).message}` : ''}`)
+  return value
 }
 
 /** JSON over HTTP against the gateway. */
