@@ -250,6 +250,23 @@ ${rows.map((r) => `| ${r.what} | ${r.value} | ${r.baseline} | ${r.ratio} | ${r.t
     query, each a Kafka fetch and a batch). The 50 ms median needs fewer hops per order
     (stock decisions in the order component, or one relay for all outboxes) or a machine where the
     generator and the JVMs do not share the cores with the runners.
+  - Where the CPU goes per order (sum of utime+stime of every process from /proc, over a 30 s
+    run, divided by the orders completed; \`MM_TRACE=off\`): at 50 orders/s about 31-35 ms for the
+    whole machine (runners 13-14, the Mongo server 6-7, PostgreSQL 5-6.5, Kafka 3.5-4.5, RabbitMQ
+    0.8, Redis 0.4); at 100/s about 18-21 ms, because batches grow. Runs of the same configuration
+    differ by ±15% on this VM.
+  - The Mongo server, profiled with JFR (\`jcmd <pid> JFR.start\`): half of its request threads'
+    time went to \`H2UniqueIndex.getPosition\`, because H2 orders the unique indexes' keys by their
+    Java serialization and serialized both sides of every comparison of a B-tree search. The
+    launcher now keeps the serialized bytes of recent keys (same bytes, same order, files
+    unchanged): its CPU per order fell from 8.4-8.5 to 6.3-7.1 ms and the median POST → PAID at
+    50/s from 740-770 to 480-550 ms in A/B runs. What remains there is mostly H2 writing pages
+    (each document Java-serialized again at every commit that touches its page, about 30% of the
+    server's CPU) and the wire protocol.
+  - kafkajs 2.2.4 armed a 1 ms timer after every answered request, forever, on every broker
+    connection (tulios/kafkajs#1704): an idle supervisor woke 1,300 times a second and used 6.1% of
+    a core. \`services/shared/kafkajs.ts\` fixes the request queue's scheduling for every client:
+    2.1%, 70 wake-ups a second.
   - JVM flags, measured at 50 orders/s: C1 only (\`-XX:TieredStopAtLevel=1\`) and full tiered
     compilation cost the same CPU per order for the whole machine (37.6 ms both); C1 only starts
     faster, so it stays. Kafka consumers long-poll 500 ms when idle (100 ms cost an idle supervisor
@@ -275,8 +292,14 @@ ${rows.map((r) => `| ${r.what} | ${r.value} | ${r.baseline} | ${r.ratio} | ${r.t
   of the capacity (spans of every hop and database call, written to PostgreSQL on the same two
   cores), hence the default of 0.1; most of what remains at 0.1 is paid with nothing recorded,
   that is by the instrumentation itself (on Node 20 the context manager's AsyncLocalStorage hooks
-  every promise). Next: the same A/B on Node 24, whose AsyncLocalStorage does not hook promises,
-  and per instrumentation.
+  every promise). In a profile of the runners at 100 orders/s with the default sampling, the
+  tracing code's own time (the SDK, the context manager, the pg, mongodb and http instrumentations,
+  the promise hooks) was about 10% of their busy time, and the runners' CPU per order at 100/s was
+  9.3 ms traced against 6.8 ms untraced in one pair of runs. On Node 24 two pairs gave 6.7 and
+  8.6 ms traced against 6.6 and 6.3 ms untraced (and 95 and 70/s completed against 83 and 92/s):
+  within this VM's noise in one pair, a third more in the other, so not settled. The Redis
+  instrumentation is gone (its spans were misattributed under auto-pipelining and told nothing
+  about an order).
 - **Calls per order**: 200 orders created and paid with no polling, counted by the runners'
   \`calls\` counters (\`mm status --json\`); the baseline is the same measurement on the code before
   this work (commit 63656c1 with the counters added), 73.4.
