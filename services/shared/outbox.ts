@@ -184,6 +184,11 @@ export const startOutboxRelay = (deps: RelayDeps, signal: AbortSignal): Relay =>
         const n = await publishBatch(client)
         if (n === batchSize || notified) continue
         await markDone(client)
+        // A commit during markDone notified while no wake-up was armed: publish now, not after
+        // pollMs. (Checked here, with no await before the wait below, so none can slip between.)
+        // Missing this held rows up to a second under load: mm trace showed stock.reserved 0.7-0.9 s
+        // in product's outbox after its transaction had committed.
+        if (notified) continue
         await new Promise<void>((resolve) => {
           const timer = setTimeout(done, pollMs)
           function done() {
