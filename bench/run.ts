@@ -227,6 +227,10 @@ ${rows.map((r) => `| ${r.what} | ${r.value} | ${r.baseline} | ${r.ratio} | ${r.t
 - Everything runs on the same 2 cores: the five servers (two of them JVMs), the runners, and the
   load generator itself. Ratios between runs moved by about ±0.1 on this machine (the raw RabbitMQ
   drain alone varies by a third), so compare ratios, not absolutes, and rerun before concluding.
+- Two full runs on 2026-12-03, 50 minutes apart (the second adds only the outbox
+  relay fix of 71ab412) show how much the VM moves: order flow at 100/s 91.8 and 78.9/s, p50 1.8
+  and 2.2 s; dash idle 11.8 and 16.3 %; cold start 13.7 and 17.6 s; ingest 0.84 and 0.76;
+  tracing at 50/s +17 % and -16 % (traced faster), at 150/s -28 % and -26 %.
 - **Order flow.** The platform is filled with 5,000 orders first, then asked for 100 orders/s for
   60 s. Throughput no longer falls as data grows (the last 10 s against the first 10 s; the first
   seconds also pay for the JVMs' and V8's warm-up). What it took, profiled with \`node --cpu-prof\`
