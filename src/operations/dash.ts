@@ -8,6 +8,7 @@ import type {Endpoints} from '../infra/types.js'
 import {formatDuration} from '../lib/duration.js'
 import type {Logger} from '../lib/logger.js'
 import {type Collector, createCollector} from './collectors/index.js'
+import {RECENT_TRACES} from './collectors/traces.js'
 import {replayDlq} from './dlq/index.js'
 import {flush} from './flush.js'
 import {rebuildProjections, type RebuildProgressEvent, verifyProjections, type VerifyResult} from './projections/index.js'
@@ -37,9 +38,6 @@ export interface RecentTraces {
   /** False until the runners stored a span (tracing off, or nothing traced yet). */
   stored: boolean
 }
-
-/** The window of the Traces panel. */
-const RECENT_TRACES_MS = 5 * 60_000
 
 /** A one-line result and whether it is good news. */
 export interface Outcome {
@@ -105,10 +103,10 @@ export const createDashSource = (config: Config, logger: Logger): DashSource => 
     async traces() {
       const pool = await storeFor()
       if (!(await spanStoreExists(pool))) return {slowest: [], failed: [], stored: false}
-      const sinceUs = (Date.now() - RECENT_TRACES_MS) * 1000
+      const sinceUs = (Date.now() - RECENT_TRACES.windowMs) * 1000
       const [slowest, failed] = await Promise.all([
-        summarizeTraces(pool, {sinceUs, limit: 5, failedOnly: false}),
-        summarizeTraces(pool, {sinceUs, limit: 5, failedOnly: true}),
+        summarizeTraces(pool, {sinceUs, limit: RECENT_TRACES.limit, failedOnly: false}),
+        summarizeTraces(pool, {sinceUs, limit: RECENT_TRACES.limit, failedOnly: true}),
       ])
       return {slowest, failed, stored: true}
     },
