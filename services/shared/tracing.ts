@@ -9,6 +9,7 @@ import {
   SpanKind,
   SpanStatusCode,
   trace,
+  TraceFlags,
 } from '@opentelemetry/api'
 
 /**
@@ -70,6 +71,17 @@ export const contextFromHeaders = (headers: Record<string, unknown> | undefined)
 }
 
 /**
+ * Whether the context carries a trace that records. A trace the root sampler dropped (nine in ten
+ * at the default sampling) still travels with its messages, so every process makes the same
+ * decision, but nothing in it is worth building: no attributes, no spans (the SDK would only
+ * return a non-recording span for it after asking the sampler).
+ */
+const sampled = (ctx: Context): boolean => {
+  const sc = trace.getSpanContext(ctx)
+  return sc !== undefined && (sc.traceFlags & TraceFlags.SAMPLED) !== 0
+}
+
+/**
  * While a consumer applies a batch, which message caused work on which aggregate: an event the
  * handler writes to the outbox for aggregate X continues the trace of the message keyed X it is
  * handling, not that of the batch's first message.
@@ -111,6 +123,11 @@ export const processSpans = async <T>(name: string, attributes: Attributes, mess
     const parent = contextFromHeaders(m.headers)
     // Traces start at HTTP requests; a message that carries none (a pulse from mm load) starts none.
     if (!trace.getSpanContext(parent)) continue
+    // A trace that is not recorded is only passed on: its outbox rows carry it unchanged.
+    if (!sampled(parent)) {
+      causes.set(m.key, parent)
+      continue
+    }
     // A replayed dead letter keeps its headers, traceparent included: its processing joins the
     // trace it failed in, marked with how many times it was replayed.
     const replays = m.headers?.['x-replay-count']
@@ -133,9 +150,13 @@ export const processSpans = async <T>(name: string, attributes: Attributes, mess
     causes.set(m.key, trace.setSpan(parent, span))
   }
   const first = spans[0]
-  // No tracer provider (or nothing to continue): nothing to record or propagate.
-  if (!first || !trace.isSpanContextValid(first.spanContext())) return apply()
-  const ctx = trace.setSpan(context.active(), first).setValue(CAUSES, causes)
+  // Nothing to continue: nothing to record or propagate.
+  if (causes.size === 0) return apply()
+  // Without a recorded span, the database calls of the batch run under the first unrecorded
+  // trace, which the database instrumentations skip (src/telemetry/preload.ts).
+  const span = first ?? trace.wrapSpanContext(trace.getSpanContext(causes.values().next().value!)!)
+  const ctx = trace.setSpan(context.active(), span).setValue(CAUSES, causes)
+  if (!first) return context.with(ctx, apply)
   try {
     return await context.with(ctx, apply)
   } catch (error) {
@@ -157,9 +178,10 @@ export const failSpan = (span: Span, error: unknown): void => {
 
 /**
  * A span for one step of a message's life that is not a consumer's effect (a publish, a dead
- * letter), in the trace of `headers`; none for a message that carries no trace (messages start none).
+ * letter), in the trace of `headers`; none for a message that carries no recorded trace (messages
+ * start none).
  */
 export const messageSpan = (name: string, kind: SpanKind, headers: Record<string, unknown> | undefined, attributes: () => Attributes): Span | undefined => {
   const parent = contextFromHeaders(headers)
-  return trace.getSpanContext(parent) ? tracer.startSpan(name, {kind, attributes: attributes()}, parent) : undefined
+  return sampled(parent) ? tracer.startSpan(name, {kind, attributes: attributes()}, parent) : undefined
 }

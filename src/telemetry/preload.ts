@@ -1,8 +1,9 @@
-import {type Attributes, type Context, type Link, SpanKind, trace} from '@opentelemetry/api'
+import {type Attributes, type Context, context, type Link, SpanKind, trace} from '@opentelemetry/api'
 import {registerInstrumentations} from '@opentelemetry/instrumentation'
 import {HttpInstrumentation} from '@opentelemetry/instrumentation-http'
 import {MongoDBInstrumentation} from '@opentelemetry/instrumentation-mongodb'
 import {PgInstrumentation} from '@opentelemetry/instrumentation-pg'
+import pgInstrumentationUtils from '@opentelemetry/instrumentation-pg/build/src/utils.js'
 import {resourceFromAttributes} from '@opentelemetry/resources'
 import {
   AlwaysOffSampler,
@@ -74,6 +75,27 @@ class ReadsStartNoTrace implements Sampler {
   }
 }
 
+/**
+ * Database spans only inside a trace that records. Their instrumentations' `requireParentSpan`
+ * asks only whether a span is active, and in a trace the sampler dropped one always is (a
+ * non-recording one, which carries the trace to the next process): every query would still build
+ * its attributes, serialize its statement, ask the sampler and wrap its callback, for nothing.
+ * Both instrumentations are pinned in package.json; when a release moves these internals, the
+ * instrumentation keeps its own check (correct, only slower), as if this were not here.
+ */
+const recording = (): boolean => trace.getSpan(context.active())?.isRecording() === true
+
+const pgUtils = pgInstrumentationUtils as {shouldSkipInstrumentation?: (config: {requireParentSpan?: boolean}) => boolean}
+if (typeof pgUtils.shouldSkipInstrumentation === 'function') {
+  pgUtils.shouldSkipInstrumentation = (config) => config.requireParentSpan === true && !recording()
+}
+
+class MongoDBInRecordedTraces extends MongoDBInstrumentation {}
+const mongoProto = MongoDBInRecordedTraces.prototype as unknown as {_checkSkipInstrumentation?: unknown}
+if (typeof mongoProto._checkSkipInstrumentation === 'function') {
+  mongoProto._checkSkipInstrumentation = () => !recording()
+}
+
 const sampler = new AdjustableSampler()
 const store = new SpanStoreExporter()
 const processors: SpanProcessor[] = [new BatchSpanProcessor(store, {maxQueueSize: 20_000, maxExportBatchSize: 512, scheduledDelayMillis: 500})]
@@ -104,10 +126,10 @@ registerInstrumentations({
         ;(req as unknown as Record<symbol, unknown>)[SERVER_SPAN] = span
       },
     }),
-    // Database spans only inside a trace (never for the relays' and collectors' background polls);
-    // statements without their values.
+    // Database spans only inside a recorded trace (never for the relays' and collectors' background
+    // polls); statements without their values.
     new PgInstrumentation({requireParentSpan: true, enhancedDatabaseReporting: false, ignoreConnectSpans: true}),
-    new MongoDBInstrumentation({requireParentSpan: true, enhancedDatabaseReporting: false}),
+    new MongoDBInRecordedTraces({requireParentSpan: true, enhancedDatabaseReporting: false}),
   ],
 })
 

@@ -345,6 +345,7 @@ describe('scenarios against mm up', () => {
       expect(spans.find((s) => s.name === 'process order.created' && s.component === 'product')!.attributes['mm.broker.wait_ms']).toEqual(expect.any(Number))
       // Database calls are in the trace too, under the hop that made them.
       expect(spans.some((s) => s.kind === 'client' && /^pg\.query/.test(s.name))).toBe(true)
+      expect(spans.some((s) => s.kind === 'client' && s.attributes['db.system.name'] === 'mongodb')).toBe(true)
       expect(created!.failed).toBe(false)
       expect(paid!.spans[0]).toMatchObject({name: 'POST /orders/:id/pay', kind: 'server'})
       expect(paid!.spans.filter((s) => s.kind === 'consumer').map((s) => s.name)).toContain('process order.paid')
