@@ -26,10 +26,11 @@ export interface PlatformStatus {
 export const collectStatus = async (config: Config, logger: Logger, collector?: Collector | 'none'): Promise<PlatformStatus> => {
   const state = new StateStore(config.dataDir).read()
   const hasServers = state !== undefined && Object.keys(state.servers).length > 0
-  if (!hasServers && config.infra !== 'external') {
+  // Servers mm did not start are recorded by their runtime alone (mm up --infra external).
+  if (!hasServers && config.infra !== 'external' && state?.runtime !== 'external') {
     return {runtime: 'none', healthy: false, servers: [], supervisor: {running: false}, runners: [], notStarted: []}
   }
-  const runtime = await selectRuntime(config, logger, hasServers ? state!.runtime : config.infra)
+  const runtime = await selectRuntime(config, logger, hasServers ? state!.runtime : 'external')
   // One set of open connections serves the probes and the platform snapshot. `mm status` opens
   // and closes its own; the dashboard passes one it keeps across refreshes.
   const endpoints = collector === 'none' ? undefined : await runtime.endpoints().catch(() => undefined)

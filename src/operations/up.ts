@@ -99,6 +99,11 @@ export const up = async (opts: UpOptions): Promise<UpResult> => {
       }
     }
     const result = await infra.up({signal: opts.signal, waitTimeoutMs: config.waitTimeoutMs, onProgress: opts.onProgress})
+    // Servers someone else runs leave no state of their own: record the runtime, so that the
+    // detached supervisor, mm status and mm down find the platform this folder runs.
+    if (infra.kind === 'external') {
+      store.update((s) => (s && Object.keys(s.servers).length > 0 ? s : {...s, version: 1, runtime: 'external', servers: {}, extra: {}}))
+    }
     const rollback = async () => {
       if (result.started.length > 0 && infra.kind === 'native') {
         logger.warn('up.rollback', {servers: result.started})

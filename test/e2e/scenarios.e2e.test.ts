@@ -408,6 +408,37 @@ describe('scenarios against mm up', () => {
       expect(both.exitCode).toBe(2)
     })
   })
+
+  // Last: a second supervisor on the same servers shares their consumer groups while it runs.
+  it('mm up --infra external -d in another folder runs runners on servers it did not start; mm down there stops only those', async () => {
+    const vars = json<{variables: Record<string, string>}>(await mm(['env', '--json', '--reveal'], {cwd})).variables
+    const urls = Object.fromEntries(
+      ['MM_POSTGRES_URL', 'MM_REDIS_URL', 'MM_RABBITMQ_URL', 'MM_RABBITMQ_MANAGEMENT_URL', 'MM_KAFKA_BROKERS', 'MM_MONGODB_URL'].map((k) => [k, vars[k]!]),
+    )
+    const other = mkdtempSync('/tmp/mm-e2e-external-')
+    const up = await mm(['up', 'customer', '--infra', 'external', '-d', '--http-port', '0', '--json'], {cwd: other, env: urls})
+    expect(up.exitCode, up.stderr).toBe(0)
+    const gateway = json<{endpoints: {name: string; url: string}[]}>(up).endpoints.find((e) => e.name === 'gateway')!.url
+    try {
+      const status = await mm(['status', '--json'], {cwd: other, env: urls})
+      expect(status.exitCode, status.stdout).toBe(0)
+      expect(json<{runners: {name: string; state: string}[]}>(status).runners.map((r) => [r.name, r.state])).toEqual([['customer', 'ready']])
+      // Written through the external folder's runner, projected by the first platform's query runner.
+      const email = `ext.${randomUUID()}@example.test`
+      const created = await http(gateway, 'POST', '/customers', {name: 'Elsewhere', email})
+      expect(created.status).toBe(201)
+      await eventually(
+        async () => ((await call('GET', '/q/customers?limit=1000')).body.items as {email: string}[]).some((c) => c.email === email) || undefined,
+        {what: 'the customer in the first platform read model', timeoutMs: 30_000},
+      )
+    } finally {
+      const down = await mm(['down'], {cwd: other, env: urls})
+      expect(down.exitCode, down.stderr).toBe(0)
+    }
+    // The servers were not its to stop.
+    const still = await mm(['status', '--json'], {cwd})
+    expect(still.exitCode, still.stdout).toBe(0)
+  })
 })
 
 /** An exact decimal string as an integer of 10^-12 units. */
