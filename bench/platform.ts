@@ -283,6 +283,16 @@ export const benchCallsPerOrder = async (ctx: PlatformCtx, n: number): Promise<{
 }
 
 /** CPU of `mm dash` refreshing every second in a real terminal (tmux), as % of one core. */
+let clockTicks: number | undefined
+
+/** CPU seconds (user + system) a process has used so far, from /proc. */
+const cpuSeconds = (pid: number): number => {
+  clockTicks ??= Number(execFileSync('getconf', ['CLK_TCK'], {encoding: 'utf8'}).trim())
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+  return (Number(f[11]) + Number(f[12])) / clockTicks // utime + stime, in clock ticks
+}
+
 export const benchDash = async (ctx: PlatformCtx, seconds: number): Promise<number | undefined> => {
   if (spawnSync('sh', ['-c', 'command -v tmux']).status !== 0) return undefined
   const session = `mm-bench-dash-${process.pid}`
@@ -295,17 +305,10 @@ export const benchDash = async (ctx: PlatformCtx, seconds: number): Promise<numb
         .split('\n')
         .pop(),
     )
-    const ticks = () => {
-      const f = readFileSync(`/proc/${pid}/stat`, 'utf8')
-        .slice(readFileSync(`/proc/${pid}/stat`, 'utf8').lastIndexOf(')') + 2)
-        .split(' ')
-      return Number(f[11]) + Number(f[12]) // utime + stime, in clock ticks
-    }
-    const hz = Number(execFileSync('getconf', ['CLK_TCK'], {encoding: 'utf8'}).trim())
-    const t0 = ticks()
+    const t0 = cpuSeconds(pid)
     const w0 = performance.now()
     await new Promise((r) => setTimeout(r, seconds * 1000))
-    return ((ticks() - t0) / hz / ((performance.now() - w0) / 1000)) * 100
+    return ((cpuSeconds(pid) - t0) / ((performance.now() - w0) / 1000)) * 100
   } finally {
     spawnSync('tmux', ['kill-session', '-t', session])
   }
@@ -335,27 +338,46 @@ export const restartRunners = async (ctx: PlatformCtx, env: Record<string, strin
 export interface TracingRun {
   /** POST /orders → PAID at a fixed 50 orders/s, median. */
   p50: number
+  /** CPU of the runners' process (the supervisor) per order completed at 50/s, in ms. */
+  runnerCpuMs: number
   /** Orders completed per second when asked for more than the platform carries (150/s). */
   saturated: number
 }
 
-/** The order flow measured twice: at 50/s (latency) and at 150/s, more than it carries (throughput). */
+/** The order flow measured twice: at 50/s (latency, the runners' CPU) and at 150/s, more than it carries (throughput). */
 export const tracingRun = (ctx: PlatformCtx): TracingRun => {
+  const pid = (JSON.parse(readFileSync(join(ctx.cwd, '.mm', 'state.json'), 'utf8')) as {supervisor: {pid: number}}).supervisor.pid
+  const cpu0 = cpuSeconds(pid)
   const steady = loadOrders(ctx, ['--rate', '50', '--duration', '20s', '--warmup', '3s', '--concurrency', '200'])
+  const runnerCpuMs = ((cpuSeconds(pid) - cpu0) * 1000) / Math.max(steady.completed, 1)
   const flat = loadOrders(ctx, ['--rate', '150', '--concurrency', '400', '--duration', '15s', '--warmup', '3s'])
-  return {p50: steady.latencyMs.p50!, saturated: flat.throughputPerSec}
+  return {p50: steady.latencyMs.p50!, runnerCpuMs, saturated: flat.throughputPerSec}
+}
+
+const median = (xs: number[]): number => {
+  const s = [...xs].sort((a, b) => a - b)
+  return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2
 }
 
 /**
- * What tracing costs: the same order flow with tracing at the default sampling and with
- * MM_TRACE=off, in the order on, off, on (the platform grows between runs; averaging the two
- * traced runs cancels that drift). Leaves the runners traced, as they were.
+ * What tracing costs: the same order flow with MM_TRACE=off and with tracing at the default
+ * sampling, alternated `rounds` times on the same servers (only the runners restart), so the
+ * platform's growth and the VM's drift fall on both arms alike; each figure is the median of its
+ * arm. Leaves the runners traced, as they were.
  */
-export const benchTracing = async (ctx: PlatformCtx): Promise<{on: TracingRun; off: TracingRun; ctx: PlatformCtx}> => {
-  const on1 = tracingRun(ctx)
-  let c = await restartRunners(ctx, {MM_TRACE: 'off'})
-  const off = tracingRun(c)
-  c = await restartRunners(c, {MM_TRACE: 'on'})
-  const on2 = tracingRun(c)
-  return {on: {p50: (on1.p50 + on2.p50) / 2, saturated: (on1.saturated + on2.saturated) / 2}, off, ctx: c}
+export const benchTracing = async (ctx: PlatformCtx, rounds = 3): Promise<{on: TracingRun; off: TracingRun; rounds: number; ctx: PlatformCtx}> => {
+  const runs: {on: TracingRun[]; off: TracingRun[]} = {on: [], off: []}
+  let c = ctx
+  for (let i = 0; i < rounds; i++) {
+    for (const arm of ['off', 'on'] as const) {
+      c = await restartRunners(c, {MM_TRACE: arm})
+      runs[arm].push(tracingRun(c))
+    }
+  }
+  const summary = (xs: TracingRun[]): TracingRun => ({
+    p50: median(xs.map((x) => x.p50)),
+    runnerCpuMs: median(xs.map((x) => x.runnerCpuMs)),
+    saturated: median(xs.map((x) => x.saturated)),
+  })
+  return {on: summary(runs.on), off: summary(runs.off), rounds, ctx: c}
 }
