@@ -128,6 +128,17 @@ describe('Dashboard panels', () => {
     expect(f).not.toMatch(absent)
   })
 
+  it('says how old the projections counts are once a large read model is counted less often than it refreshes', async () => {
+    const status = (): PlatformStatus => {
+      const s = healthyStatus(NUMBERS_A)
+      s.platform!.projections.measuredAt = new Date(Date.now() - 42_000).toISOString()
+      return s
+    }
+    await frameMatching(show(fakeSource({status})), /views \d+\/\d+\/\d+ · counted 4[23]s ago/)
+    const fresh = await frameMatching(show(fakeSource({status: () => healthyStatus(NUMBERS_A)})), 'lag 0.4s')
+    expect(fresh).not.toContain('counted')
+  })
+
   it('says when every DLQ is empty, when nothing was flushed yet, and when a flush was interrupted', async () => {
     const status = (): PlatformStatus => {
       const s = healthyStatus({...NUMBERS_A, pulsesDlq: 0, stockDlq: 0})

@@ -22,6 +22,8 @@ export interface ProjectionsSnapshot {
   /** The last `mm projections verify` (also the one a rebuild ends with), and the last rebuild. */
   lastVerify?: VerifyRun
   lastRebuild?: RebuildRun
+  /** When these counts were read: a dashboard repeats them between reads (collectors/index.ts). */
+  measuredAt?: string
   error?: string
 }
 

@@ -47,6 +47,7 @@ export const ProjectionsPanel = ({
           <Text color="green">no drift</Text>
         )}{' '}
         · views {p.read.counts.orders}/{p.read.counts.products}/{p.read.counts.customers}
+        {measuredAgo(p.measuredAt, now)}
       </Text>
       <RunsLine snapshot={p} now={now} />
       {p.read.latestOrders.map((o) => (
@@ -56,6 +57,12 @@ export const ProjectionsPanel = ({
       ))}
     </Panel>
   )
+}
+
+/** " · counted 12s ago" once the counts are older than a refresh or two (a large read model is re-read less often). */
+const measuredAgo = (at: string | undefined, now: number): string => {
+  const age = at ? now - Date.parse(at) : 0
+  return age >= 3000 ? ` · counted ${formatDuration(age)} ago` : ''
 }
 
 const RunsLine = ({snapshot: p, now}: {snapshot: PlatformSnapshot['projections']; now: number}) => {
