@@ -72,10 +72,17 @@ export const createDashSource = (config: Config, logger: Logger): DashSource => 
     if (!endpoints) throw new Error('the platform is not running')
     return endpoints
   }
+  // After close() nothing opens a connection again: a refresh still in flight when the dashboard
+  // quits must not leave a new collector or pool behind it (the process would never exit).
+  let closed = false
+  const ensureOpen = () => {
+    if (closed) throw new Error('the dashboard is closed')
+  }
   // One collector, kept open between refreshes; rebuilt if the platform moved (new ports).
   let current: {key: string; collector: Collector} | undefined
   const collectorFor = async (): Promise<Collector | undefined> => {
     const endpoints = await resolveEndpoints(config, logger).catch(() => undefined)
+    ensureOpen()
     if (!endpoints) return undefined
     const key = JSON.stringify(endpoints)
     if (current?.key !== key) {
@@ -89,6 +96,7 @@ export const createDashSource = (config: Config, logger: Logger): DashSource => 
   let store: {key: string; pool: pg.Pool} | undefined
   const storeFor = async (): Promise<pg.Pool> => {
     const endpoints = await endpointsOrFail()
+    ensureOpen()
     const key = endpoints.postgres
     if (store?.key !== key) {
       await store?.pool.end().catch(() => {})
@@ -180,6 +188,7 @@ export const createDashSource = (config: Config, logger: Logger): DashSource => 
     },
 
     async close() {
+      closed = true
       actions.abort()
       await Promise.allSettled([...running])
       await current?.collector.close()

@@ -1,6 +1,7 @@
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
 import {type Collector, createCollector} from '../../src/operations/collectors/index.js'
+import {connectionsTo} from '../support/sockets.js'
 import {eventually, startTestPlatform, type TestPlatform} from './harness.js'
 
 /** The collector behind mm status and mm dash, on the real servers (no runners: the views are empty). */
@@ -37,5 +38,25 @@ describe('platform collector', () => {
       what: 'a new count of the projections',
       timeoutMs: 30_000,
     })
+  })
+
+  it('opens no connection once closed, not even for a snapshot or probe that was in flight (a quit mm dash exits)', async () => {
+    const e = p.endpoints
+    // The servers it holds connections to (the management API's HTTP keep-alive is not its own).
+    const ports = [e.postgres, e.redis, e.mongo, `kafka://${e.kafka[0]}`].map((u) => Number(new URL(u).port))
+    const before = JSON.stringify(connectionsTo(ports))
+    const c = createCollector(e, p.logger, p.ns)
+    await c.collect() // every client connected
+    expect(JSON.stringify(connectionsTo(ports))).not.toBe(before)
+    const inFlight = [c.collect(), c.prober('kafka', e, 3000), c.prober('redis', e, 3000), c.prober('postgres', e, 3000)]
+    await c.close()
+    await Promise.allSettled(inFlight)
+    await expect(c.collect()).rejects.toThrow(/closed/)
+    await expect(c.prober('mongo', e, 3000)).rejects.toThrow(/closed/)
+    const after = await eventually(async () => (JSON.stringify(connectionsTo(ports)) === before ? before : undefined), {
+      what: `the closed collector's connections gone (ports ${ports.join(',')} before: ${before}, now: ${JSON.stringify(connectionsTo(ports))})`,
+      timeoutMs: 15_000,
+    })
+    expect(after).toBe(before)
   })
 })

@@ -51,8 +51,31 @@ export const createCollector = (
   let pool: pg.Pool | undefined
   let redis: Redis | undefined
   let mongo: MongoClient | undefined
-  const getPool = () => (pool ??= createPool(endpoints.postgres, logger, 2))
+  // After close() no client is opened again: a snapshot still in flight when mm dash quits would
+  // otherwise open a fresh one behind close() and keep the process alive (seen: a quit dash that
+  // never exited, holding a Kafka connection).
+  let closed = false
+  const ensureOpen = () => {
+    if (closed) throw new Error('the collector is closed')
+  }
+  // Kafka reads under way: close() lets them finish before it disconnects the admin, since a
+  // request after its disconnect would connect the broker again (and keep the process alive).
+  const kafkaInFlight = new Set<Promise<unknown>>()
+  const kafkaWork = <T>(p: Promise<T>): Promise<T> => {
+    kafkaInFlight.add(p)
+    void p.finally(() => kafkaInFlight.delete(p)).catch(() => {})
+    return p
+  }
+  const whileOpen =
+    <A extends unknown[], T>(fn: (...args: A) => Promise<T>) =>
+    (...args: A): Promise<T> =>
+      closed ? Promise.reject(new Error('the collector is closed')) : fn(...args)
+  const getPool = () => {
+    ensureOpen()
+    return (pool ??= createPool(endpoints.postgres, logger, 2))
+  }
   const getRedis = () => {
+    ensureOpen()
     if (!redis) {
       redis = new Redis(endpoints.redis, {maxRetriesPerRequest: 1, connectTimeout: 2000})
       redis.on('error', (error) => logger.debug('collector.redis_error', {error: error.message}))
@@ -60,29 +83,39 @@ export const createCollector = (
     return redis
   }
   // The driver connects on first use and reconnects by itself after a server comes back.
-  const getMongo = async () => (mongo ??= new MongoClient(endpoints.mongo, {directConnection: true, serverSelectionTimeoutMS: 2000}))
+  const getMongo = async () => {
+    ensureOpen()
+    return (mongo ??= new MongoClient(endpoints.mongo, {directConnection: true, serverSelectionTimeoutMS: 2000}))
+  }
   // One connected admin, shared by concurrent callers (a promise, so two callers never make two).
   let admin: Promise<Admin> | undefined
   const getAdmin = (): Promise<Admin> =>
-    (admin ??= (async () => {
-      const {Kafka, logLevel} = await import('../../../services/shared/kafkajs.js')
-      const a = new Kafka({
-        clientId: 'mm-collect',
-        brokers: endpoints.kafka,
-        logLevel: logLevel.NOTHING,
-        connectionTimeout: 2000,
-        requestTimeout: 3000,
-        retry: {retries: 0},
-      }).admin()
-      await a.connect()
-      return a
-    })())
+    closed
+      ? Promise.reject(new Error('the collector is closed'))
+      : (admin ??= (async () => {
+          const {Kafka, logLevel} = await import('../../../services/shared/kafkajs.js')
+          const a = new Kafka({
+            clientId: 'mm-collect',
+            brokers: endpoints.kafka,
+            logLevel: logLevel.NOTHING,
+            connectionTimeout: 2000,
+            requestTimeout: 3000,
+            retry: {retries: 0},
+          }).admin()
+          await a.connect()
+          if (closed) {
+            // close() ran while this connected: it was not there to disconnect
+            await a.disconnect().catch(() => {})
+            throw new Error('the collector is closed')
+          }
+          return a
+        })())
   const resetAdmin = async () => {
     const a = admin
     admin = undefined // reconnect next time
     await a?.then((x) => x.disconnect()).catch(() => {})
   }
-  const prober: Prober = async (name, e, timeoutMs) => {
+  const prober: Prober = whileOpen(async (name, e, timeoutMs) => {
     switch (name) {
       case 'postgres': {
         const {rows} = await within(timeoutMs, 'postgres', getPool().query<{v: string}>("SELECT current_setting('server_version') AS v"))
@@ -99,11 +132,7 @@ export const createCollector = (
       }
       case 'kafka': {
         try {
-          const cluster = await within(
-            timeoutMs,
-            'kafka',
-            getAdmin().then((a) => a.describeCluster()),
-          )
+          const cluster = await within(timeoutMs, 'kafka', kafkaWork(getAdmin().then((a) => a.describeCluster())))
           if (cluster.brokers.length === 0) throw new Error('kafka: no broker in the cluster')
           return {}
         } catch (error) {
@@ -116,7 +145,7 @@ export const createCollector = (
         return {version: String(info.version)}
       }
     }
-  }
+  })
   // The read model's counts scan whole views where the server has no index that answers them
   // (mongo-java-server read all of 59,000 orders several times per snapshot, seconds each, while
   // the projector waited behind it). A collector asked again (mm dash) re-reads them only after
@@ -126,38 +155,43 @@ export const createCollector = (
   const projectionsDue = () => !lastProjections || Date.now() - lastProjections.startedAt >= lastProjections.tookMs * projectionsRest
   return {
     prober,
-    async collect() {
-      const due = projectionsDue()
-      const startedAt = Date.now()
-      const [rabbitmq, kafka, projections, aggregates] = await Promise.all([
-        collectRabbitQueues(endpoints, ns),
-        collectKafka(getAdmin, ns).then((k) => {
-          if (k.error) void resetAdmin()
-          return k
-        }),
-        due
-          ? getMongo().then(
-              (m) => collectProjections(m.db(ns(MONGO_DATABASE)), getPool()),
-              (error: unknown) => ({drift: [], error: errorMessage(error)}) as ProjectionsSnapshot,
-            )
-          : undefined,
-        ingestStatus(getRedis(), ns, 5).catch((error: unknown) => ({error: errorMessage(error)})),
-      ])
-      if (!projections) return {at: new Date().toISOString(), queues: {rabbitmq, kafka}, projections: lastProjections!.snapshot, aggregates}
-      projections.measuredAt = new Date(startedAt).toISOString()
-      // Counts that differ while events are still in flight are lag, not drift.
-      if (!kafka.error && !projections.error) {
-        const pending = kafka.lag.filter((l) => l.group === ns(QUERY_GROUP)).reduce((sum, l) => sum + l.lag, 0)
-        projections.pendingEvents = pending
-        if (pending > 0) projections.drift = []
-      }
-      // Kept with the lag that qualified them; an error is not kept, so recovery shows at once.
-      lastProjections = projections.error ? undefined : {snapshot: projections, startedAt, tookMs: Date.now() - startedAt}
-      return {at: new Date().toISOString(), queues: {rabbitmq, kafka}, projections, aggregates}
-    },
+    collect: whileOpen(collect),
     async close() {
+      closed = true
+      // They answer or time out within seconds (requestTimeout); a long count of the views is not
+      // waited for: closing the Mongo client ends it.
+      await Promise.race([Promise.allSettled([...kafkaInFlight]), new Promise((r) => setTimeout(r, 3500).unref())])
       redis?.disconnect()
       await Promise.allSettled([pool?.end(), mongo?.close(), resetAdmin()])
     },
+  }
+  async function collect(): Promise<PlatformSnapshot> {
+    const due = projectionsDue()
+    const startedAt = Date.now()
+    const [rabbitmq, kafka, projections, aggregates] = await Promise.all([
+      collectRabbitQueues(endpoints, ns),
+      kafkaWork(collectKafka(getAdmin, ns)).then((k) => {
+        if (k.error) void resetAdmin()
+        return k
+      }),
+      due
+        ? getMongo().then(
+            (m) => collectProjections(m.db(ns(MONGO_DATABASE)), getPool()),
+            (error: unknown) => ({drift: [], error: errorMessage(error)}) as ProjectionsSnapshot,
+          )
+        : undefined,
+      ingestStatus(getRedis(), ns, 5).catch((error: unknown) => ({error: errorMessage(error)})),
+    ])
+    if (!projections) return {at: new Date().toISOString(), queues: {rabbitmq, kafka}, projections: lastProjections!.snapshot, aggregates}
+    projections.measuredAt = new Date(startedAt).toISOString()
+    // Counts that differ while events are still in flight are lag, not drift.
+    if (!kafka.error && !projections.error) {
+      const pending = kafka.lag.filter((l) => l.group === ns(QUERY_GROUP)).reduce((sum, l) => sum + l.lag, 0)
+      projections.pendingEvents = pending
+      if (pending > 0) projections.drift = []
+    }
+    // Kept with the lag that qualified them; an error is not kept, so recovery shows at once.
+    lastProjections = projections.error ? undefined : {snapshot: projections, startedAt, tookMs: Date.now() - startedAt}
+    return {at: new Date().toISOString(), queues: {rabbitmq, kafka}, projections, aggregates}
   }
 }
