@@ -19,6 +19,7 @@ import {
   noPlatform,
   NUMBERS_A,
   NUMBERS_B,
+  plain,
   type Numbers,
   runner,
   servers,
@@ -387,5 +388,30 @@ describe('Dashboard request rates', () => {
     const f = await frameMatching(inst, /order\s+ready\s+\S+\s+1\s+0\s+(?!0\.0)\d+\.\d/)
     expect(source.statusCalls).toBeGreaterThanOrEqual(3)
     expect(f).toMatch(/order\s+ready\s+\S+\s+1\s+0\s+100\.0/) // not 200.0
+  })
+})
+
+describe('Dashboard trends', () => {
+  // The trends' new sample is computed in the same render as the counters it comes from: one
+  // render per refresh (a sample added by an effect cost a second full render every second).
+  it('a poll shows its counters and its trend sample in the same frame', async () => {
+    let clock = Date.now()
+    vi.spyOn(Date, 'now').mockImplementation(() => clock)
+    const source = fakeSource({
+      status: async (call) => {
+        if (call > 3) return new Promise<PlatformStatus>(() => {}) // hold the last frame
+        clock += 1000 // each poll takes one (stubbed) second
+        const s = healthyStatus()
+        s.runners[0] = runner('order', {handled: call * 100})
+        return s
+      },
+    })
+    const inst = show(source)
+    await frameMatching(inst, /order\s+ready\s+\S+\s+300\s/)
+    const byPoll = (handled: number) => inst.frames.map(plain).find((f) => new RegExp(`order\\s+ready\\s+\\S+\\s+${handled}\\s`).test(f)) ?? ''
+    // Poll 1 has no rate yet; polls 2 and 3 each add 100 events in one second.
+    expect(byPoll(100)).toContain('collecting…')
+    expect(line(byPoll(200), /events\/s/)).toMatch(/\s100 max 100\s/)
+    expect(line(byPoll(300), /events\/s/)).toMatch(/\s100 max 100\s/)
   })
 })

@@ -54,20 +54,19 @@ export const Dashboard = ({source, intervalMs, interactive, onQuit}: {source: Da
   const poll = usePoll(() => source.status(), intervalMs)
   // Traces change slower than counters, and their query is heavier: every 5 s at most.
   const tracesPoll = usePoll(() => source.traces(), Math.max(intervalMs, 5000))
-  const [trends, setTrends] = useState<TrendSample[]>([])
   const [opened, setOpened] = useState<{traceId: string; text?: string; error?: string}>()
   const subscribe = useCallback<DashSource['subscribe']>((onEntry, onState) => source.subscribe(onEntry, onState), [source])
   const feed = useFeed(subscribe, 50, keys.filter)
   const prev = useRef<{at: number; status: PlatformStatus} | undefined>(undefined)
   const last = useRef<{at: number; status: PlatformStatus} | undefined>(undefined)
-  // Rates from this poll and the one before, computed while rendering (no second render).
+  const trends = useRef<TrendSample[]>([])
+  // Rates and the trends' new sample from this poll and the one before, computed while rendering:
+  // one render per refresh (a second one from an effect cost as much as the first).
   if (poll.value && poll.at && last.current?.at !== poll.at) {
     prev.current = last.current
     last.current = {at: poll.at, status: poll.value}
+    trends.current = addSample(trends.current, prev.current, last.current)
   }
-  useEffect(() => {
-    if (last.current && last.current.at === poll.at) setTrends((h) => addSample(h, prev.current, last.current!))
-  }, [poll.at])
   const reqPerSec = useMemo(() => (poll.value && poll.at ? rates(prev.current, poll.value, poll.at) : {}), [poll.value, poll.at])
 
   useEffect(() => {
@@ -174,7 +173,7 @@ export const Dashboard = ({source, intervalMs, interactive, onQuit}: {source: Da
           </Box>
           <Box>
             <TracesPanel traces={tracesPoll.value} error={tracesPoll.error} focused={focus === 'traces'} selected={selectedTrace} width={half} />
-            <TrendsPanel history={trends} focused={focus === 'trends'} width={half} columns={Math.floor(size.columns / 2)} />
+            <TrendsPanel history={trends.current} focused={focus === 'trends'} width={half} columns={Math.floor(size.columns / 2)} />
           </Box>
           <FeedPanel feed={feed} focused={focus === 'feed'} rows={feedRows} filter={keys.filter} editing={mode.kind === 'filter' ? mode.text : undefined} />
         </>
