@@ -83,6 +83,28 @@ export const collectRabbitQueues = async (endpoints: Endpoints, ns: Namespace = 
 }
 
 /** Kafka consumer-group lag per topic, and message counts of the `.dlq` topics. */
+/**
+ * A group's lag on one topic from its committed offsets (-1: none yet, so from the low mark) and
+ * the topic's offsets. The end offsets are read before the group's, and a commit in between can
+ * pass them: such a partition counts as caught up, never as negative lag.
+ */
+export const topicLag = (
+  partitions: {partition: number; offset: string}[],
+  offsets: {low: bigint[]; high: bigint[]},
+): {lag: number; committed: number; end: number} => {
+  let committed = 0n
+  let end = 0n
+  let behind = 0n
+  partitions.forEach((p, i) => {
+    const c = BigInt(p.offset) < 0n ? (offsets.low[p.partition] ?? offsets.low[i] ?? 0n) : BigInt(p.offset)
+    const e = offsets.high[p.partition] ?? offsets.high[i] ?? 0n
+    committed += c
+    end += e
+    if (e > c) behind += e - c
+  })
+  return {lag: Number(behind), committed: Number(committed), end: Number(end)}
+}
+
 export const collectKafka = async (getAdmin: () => Promise<Admin>, ns: Namespace = rootNamespace): Promise<QueuesSnapshot['kafka']> => {
   try {
     const admin = await getAdmin()
@@ -100,14 +122,7 @@ export const collectKafka = async (getAdmin: () => Promise<Admin>, ns: Namespace
       for (const t of fetched) {
         const o = offsets.get(t.topic)
         if (!o) continue
-        let committed = 0n
-        let end = 0n
-        t.partitions.forEach((p, i) => {
-          const c = BigInt(p.offset) < 0n ? (o.low[p.partition] ?? o.low[i] ?? 0n) : BigInt(p.offset)
-          committed += c
-          end += o.high[p.partition] ?? o.high[i] ?? 0n
-        })
-        lag.push({group: ns(group), topic: t.topic, lag: Number(end - committed), committed: Number(committed), end: Number(end)})
+        lag.push({group: ns(group), topic: t.topic, ...topicLag(t.partitions, o)})
       }
     }
     // Counted as `mm dlq list` counts them: from the DLQ's replay-group offset to the end.
