@@ -80,9 +80,19 @@ export interface Listener {
   command?: string
 }
 
-/** Who listens on a TCP port, from /proc (Linux). Empty when nothing does or /proc is absent. */
-export const listenersOn = (port: number): Listener[] => {
-  const inodes = new Map<string, {address: string}>()
+/** One TCP socket of the machine, from /proc/net/tcp and tcp6 (Linux). */
+export interface TcpSocket {
+  inode: string
+  /** Kernel state in hex: '0A' listening, '01' established. */
+  state: string
+  localAddress: string
+  localPort: number
+  remotePort: number
+}
+
+/** Every TCP socket of the machine (/proc/net/tcp and tcp6); empty where /proc is absent. */
+export const tcpSockets = (): TcpSocket[] => {
+  const sockets: TcpSocket[] = []
   for (const file of ['/proc/net/tcp', '/proc/net/tcp6']) {
     let text: string
     try {
@@ -92,12 +102,24 @@ export const listenersOn = (port: number): Listener[] => {
     }
     for (const line of text.split('\n').slice(1)) {
       const cols = line.trim().split(/\s+/)
-      if (cols.length < 10 || cols[3] !== '0A') continue // 0A = LISTEN
+      if (cols.length < 10) continue
       const [addrHex, portHex] = cols[1]!.split(':')
-      if (Number.parseInt(portHex!, 16) !== port) continue
-      inodes.set(cols[9]!, {address: decodeAddress(addrHex!)})
+      sockets.push({
+        inode: cols[9]!,
+        state: cols[3]!,
+        localAddress: decodeAddress(addrHex!),
+        localPort: Number.parseInt(portHex!, 16),
+        remotePort: Number.parseInt(cols[2]!.split(':')[1]!, 16),
+      })
     }
   }
+  return sockets
+}
+
+/** Who listens on a TCP port, from /proc (Linux). Empty when nothing does or /proc is absent. */
+export const listenersOn = (port: number): Listener[] => {
+  const inodes = new Map<string, {address: string}>()
+  for (const s of tcpSockets()) if (s.state === '0A' && s.localPort === port) inodes.set(s.inode, {address: s.localAddress}) // 0A = LISTEN
   if (inodes.size === 0) return []
   const found: Listener[] = []
   let pids: string[] = []

@@ -1,4 +1,6 @@
-import {readdirSync, readFileSync, readlinkSync} from 'node:fs'
+import {readdirSync, readlinkSync} from 'node:fs'
+
+import {tcpSockets} from '../../src/lib/proc.js'
 
 /**
  * This process's open TCP connections per remote port (Linux /proc): how a test sees that a client
@@ -7,20 +9,7 @@ import {readdirSync, readFileSync, readlinkSync} from 'node:fs'
 export const connectionsTo = (ports: number[]): Record<number, number> => {
   const wanted = new Set(ports)
   const byInode = new Map<string, number>()
-  for (const file of ['/proc/net/tcp', '/proc/net/tcp6']) {
-    let text: string
-    try {
-      text = readFileSync(file, 'utf8')
-    } catch {
-      continue
-    }
-    for (const line of text.split('\n').slice(1)) {
-      const cols = line.trim().split(/\s+/)
-      if (cols.length < 10 || cols[3] === '0A') continue // 0A: a listening socket
-      const port = Number.parseInt(cols[2]!.split(':')[1]!, 16)
-      if (wanted.has(port)) byInode.set(cols[9]!, port)
-    }
-  }
+  for (const s of tcpSockets()) if (s.state !== '0A' && wanted.has(s.remotePort)) byInode.set(s.inode, s.remotePort)
   const counts: Record<number, number> = Object.fromEntries(ports.map((p) => [p, 0]))
   for (const fd of readdirSync('/proc/self/fd')) {
     let link: string
