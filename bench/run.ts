@@ -252,13 +252,22 @@ ${rows.map((r) => `| ${r.what} | ${r.value} | ${r.baseline} | ${r.ratio} | ${r.t
 - Everything runs on the same 2 cores: the five servers (two of them JVMs), the runners, and the
   load generator itself. Ratios between runs moved by about ±0.1 on this machine (the raw RabbitMQ
   drain alone varies by a third), so compare ratios, not absolutes, and rerun before concluding.
-- Three full runs show how much the VM moves: two on 2026-12-03, 50 minutes apart (the second
-  adds only the outbox relay fix of 71ab412), and the one above (tracing measured by alternated
-  rounds since). Order flow at 100/s 91.8, 78.9 and 89.9/s, p50 1.8, 2.2 and 1.9 s; dash idle
-  11.8, 16.3 and 11.9 %; cold start 13.7, 17.6 and 14.4 s; ingest 0.84, 0.76 and 0.98; flush 0.29
-  each time; \`mm --version\` 2.46x and 3.01x of a \`node -e 0\` that itself took 101 and 71 ms.
-  The first two measured tracing as traced, untraced, traced again: at 50/s +17 % and -16 %
-  (traced faster), at 150/s -28 % and -26 %.
+- Four full runs show how much the VM moves: two on 2026-12-03, 50 minutes apart (the second
+  adds only the outbox relay fix of 71ab412), one on 2026-12-04 at 00:33 (tracing measured by
+  alternated rounds since) and the one above (after the dashboard changes of 594575f). Order flow
+  at 100/s 91.8, 78.9, 89.9 and 98.8/s, p50 1.8, 2.2, 1.9 and 0.66 s, the last 10 s against the
+  first 1.43 and 0.92 in the last two (the first 10 s carried 70 and 95/s); dash idle 11.8, 16.3,
+  11.9 and 7.4 %; cold start 13.7, 17.6, 14.4 and 10.4 s; ingest 0.84, 0.76, 0.98 and 0.85; flush 0.29 three
+  times, then 0.34; \`mm --version\` 2.46x, 3.01x and 2.66x of a \`node -e 0\` that itself took
+  101, 71 and 63 ms. The first two measured tracing as traced, untraced, traced again: at 50/s
+  +17 % and -16 % (traced faster), at 150/s -28 % and -26 %. The last two alternated three rounds
+  each: the runners' CPU per order +10 % and +11 %, the median POST → PAID at 50/s -12 % and
+  +85 %, completed/s asked for 150/s -8 % and -12 %. Alternated runs on the 61,000-order profiling
+  platform on 2026-12-04 (20 s at 50/s, three rounds each): the runners' CPU 14.8-14.9 ms per order
+  untraced against 15.6-16.1 traced (+7 %), the medians 486-553 against 591-944 ms. Where the
+  runners' process runs at 70-75 % of a core, tracing's few per cent of CPU become tens of per cent
+  of queueing delay: the latency target is not met reliably on this machine (on Node 24, whose
+  AsyncLocalStorage does not hook every promise, the cost measured lower: see Tracing below).
 - **Order flow.** The platform is filled with 5,000 orders first, then asked for 100 orders/s for
   60 s. Throughput no longer falls as data grows (the last 10 s against the first 10 s; the first
   seconds also pay for the JVMs' and V8's warm-up). What it took, profiled with \`node --cpu-prof\`
@@ -282,6 +291,20 @@ ${rows.map((r) => `| ${r.what} | ${r.value} | ${r.baseline} | ${r.ratio} | ${r.t
     query, each a Kafka fetch and a batch). The 50 ms median needs fewer hops per order
     (stock decisions in the order component, or one relay for all outboxes) or a machine where the
     generator and the JVMs do not share the cores with the runners.
+  - Where an order waits, from the stored spans of a 30 s run at 100/s asked (83/s carried, p50
+    1.0 s; medians per span of the wait before it and its own duration, 2026-12-04): the query
+    projector is the slowest hop, 97-169 ms waiting in the broker and 53-95 ms per batch for each
+    event it applies, and it applies five events per order (\`order.created\`, \`order.reserved\`,
+    \`order.paid\`, and the \`customer.updated\` and \`product.updated\` that the order's
+    \`orders_count\` and stock changes emit for \`customers_view\` and \`products_view\`); the other
+    hops wait 8-52 ms and take 16-103 ms. The figures at 10/s show the floor: p50 54 ms, p99 85 ms
+    over the same four hops. The 50 ms target needs the query projector to apply fewer events per
+    order (the stock and the count carried by the order events themselves) on cores it does not
+    share with the generator.
+  - Unix sockets instead of loopback TCP for PostgreSQL, measured with 20,000 sequential inserts
+    on a scratch cluster: 42-64 against 55-73 µs of client CPU and 67-73 against 75-85 µs of server
+    CPU per statement, about 0.3 ms per order of the 18-21 ms the machine spends: not done (the
+    socket path also has a 107-byte limit that a data dir in a deep home folder passes).
   - Where the CPU goes per order (sum of utime+stime of every process from /proc, over a 30 s
     run, divided by the orders completed; \`MM_TRACE=off\`): at 50 orders/s about 31-35 ms for the
     whole machine (runners 13-14, the Mongo server 6-7, PostgreSQL 5-6.5, Kafka 3.5-4.5, RabbitMQ
@@ -315,6 +338,13 @@ ${rows.map((r) => `| ${r.what} | ${r.value} | ${r.baseline} | ${r.ratio} | ${r.t
     made no difference to the flush, the one statement big enough to reach its cost threshold:
     0.23-0.33 of COPY with \`jit=off\` against 0.28-0.35 with it on, alternated on one platform; the
     working set of these runs fits the 128 MB of \`shared_buffers\`, so neither was changed.
+- **\`mm dash\`** is measured in tmux, 4 s after it starts, for 15 s, on the idle platform. Profiled
+  (\`node --cpu-prof\`, samples after the first 15 s), most of its busy time was Ink building each
+  frame and React's development build checking every render, and every refresh rendered twice
+  (the trends' sample was added by an effect after the frame). It now loads React's production
+  build and renders once per refresh: 7.7-8.6 % of a core against 10.9-11.7 % in the same tmux
+  measurement on the 61,000-order profiling platform. Ink's \`incrementalRendering\` was tried and
+  left off: it left stale lines when panels change height.
 - **Read-model lag** is measured by \`mm load orders\` for each order: from the pay answer to PAID in
   \`/q/orders/:id\`, while \`mm load pulses\` publishes 1,000 pulses/s.
 - **Ingest** drains a preloaded queue, as does its baseline, an amqplib consumer that only acks,
@@ -324,7 +354,18 @@ ${rows.map((r) => `| ${r.what} | ${r.value} | ${r.baseline} | ${r.ratio} | ${r.t
   exist are upserted through a temporary table, which PostgreSQL itself makes several times costlier
   than a COPY (measured: 280-320 ms of PostgreSQL CPU for 20,000 updates against 50-90 ms for the
   COPY); the flush also reads the snapshot from Redis and checks the ledger, on the same two cores.
-  Not met; one Redis field per key instead of two would halve the snapshot read.
+  Not met. Where the time goes (2026-12-04, 20,000 new keys): \`mm flush\` runs the flush in its
+  own, new process, 310-350 ms inside \`flushNow\`; profiled, its V8 is still cold there (the
+  snapshot's parsing 85 ms, garbage collection 50-80 ms); the same code warm in a long-lived
+  process takes 190-290 ms, 0.32-0.47 of the COPY measured beside it. Reading the snapshot alone
+  costs 60-85 ms (HSCAN of 40,000 fields: Redis 25-39 ms, the client's parsing the rest) and the
+  writes wait on the process, which parses the next chunk meanwhile. Tried and measured, not
+  kept: formatting the COPY text in a Lua script per HSCAN page (117-207 ms, slower: Lua's string
+  matching inside Redis); concatenating each page in Lua (no faster, Redis's time doubles); one
+  Redis field per key holding the total in 10^-12 units (HSCAN 18-24 ms instead of 58-87, the
+  whole loop 0.26-0.64 of COPY, median 0.44): not enough alone for a storage change that every
+  live aggregate would have to be migrated to. What would reach 0.5: that layout plus the flush
+  run by the warm ingest runner (\`POST /ingest/flush\`) rather than by a new process.
 - **Tracing** is measured on one platform by restarting only the runners, alternately with
   \`MM_TRACE=off\` and at the default sampling, three times each: each run is the order flow at
   50/s for 20 s (the median POST → PAID, and the CPU the runners' process used per order, from
