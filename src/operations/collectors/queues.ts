@@ -82,7 +82,6 @@ export const collectRabbitQueues = async (endpoints: Endpoints, ns: Namespace = 
   }
 }
 
-/** Kafka consumer-group lag per topic, and message counts of the `.dlq` topics. */
 /**
  * A group's lag on one topic from its committed offsets (-1: none yet, so from the low mark) and
  * the topic's offsets. The end offsets are read before the group's, and a commit in between can
@@ -105,6 +104,7 @@ export const topicLag = (
   return {lag: Number(behind), committed: Number(committed), end: Number(end)}
 }
 
+/** Kafka consumer-group lag per topic, and message counts of the `.dlq` topics. */
 export const collectKafka = async (getAdmin: () => Promise<Admin>, ns: Namespace = rootNamespace): Promise<QueuesSnapshot['kafka']> => {
   try {
     const admin = await getAdmin()
