@@ -43,7 +43,9 @@ export default class Dash extends BaseCommand<typeof Dash> {
     // Nothing may write to the terminal behind Ink's back: logs go to a file while it runs.
     mkdirSync(join(this.mm.dataDir, 'logs'), {recursive: true})
     const logger = interactive ? createLogger(fileSink(join(this.mm.dataDir, 'logs', 'dash.log')), this.mm.logLevel, 'dash') : this.logger
-    const source = createDashSource(this.mm, logger)
+    // On screen, a refresh does not wait more than half a second for the views' counts (a large
+    // read model takes seconds): the other panels show at once, the counts when they come.
+    const source = createDashSource(this.mm, logger, {projectionsWaitMs: interactive ? 500 : undefined})
     if (!interactive) {
       try {
         if (this.jsonEnabled())

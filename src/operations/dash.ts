@@ -58,7 +58,7 @@ export const verifySummary = (r: VerifyResult): string => {
 /** How long the dashboard's verify waits for the read model before comparing anyway. */
 const DASH_CATCH_UP_MS = 30_000
 
-export const createDashSource = (config: Config, logger: Logger): DashSource => {
+export const createDashSource = (config: Config, logger: Logger, {projectionsWaitMs}: {projectionsWaitMs?: number} = {}): DashSource => {
   // Verify and rebuild run in this process: quitting aborts them (a rebuild before its swap leaves
   // the views untouched) and close() waits for them to stop.
   const actions = new AbortController()
@@ -87,7 +87,7 @@ export const createDashSource = (config: Config, logger: Logger): DashSource => 
     const key = JSON.stringify(endpoints)
     if (current?.key !== key) {
       await current?.collector.close()
-      current = {key, collector: createCollector(endpoints, logger)}
+      current = {key, collector: createCollector(endpoints, logger, undefined, {projectionsWaitMs})}
     }
     return current.collector
   }

@@ -1,3 +1,5 @@
+import {type AddressInfo, createServer} from 'node:net'
+
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
 import {type Collector, createCollector} from '../../src/operations/collectors/index.js'
@@ -38,6 +40,33 @@ describe('platform collector', () => {
       what: 'a new count of the projections',
       timeoutMs: 30_000,
     })
+  })
+
+  it('on screen, a snapshot does not wait for the views to be counted: it says counting, and the count reports when it ends', async () => {
+    // A Mongo server that accepts connections and never answers: the count cannot finish before
+    // the driver gives up (server selection, 2 s).
+    const silent = createServer(() => {})
+    await new Promise<void>((r) => silent.listen(0, '127.0.0.1', r))
+    const port = (silent.address() as AddressInfo).port
+    const eager = createCollector({...p.endpoints, mongo: `mongodb://127.0.0.1:${port}/`}, p.logger, p.ns, {projectionsWaitMs: 0})
+    try {
+      const first = await eager.collect()
+      expect(first.projections).toEqual({drift: [], counting: true})
+      expect(first.queues.kafka.error).toBeUndefined() // everything else is there at once
+      expect(first.aggregates.error).toBeUndefined()
+      const later = await eventually(
+        async () => {
+          const s = await eager.collect()
+          return s.projections.counting ? undefined : s
+        },
+        {what: 'the count ended in a later snapshot', timeoutMs: 30_000},
+      )
+      expect(later.projections.error).toEqual(expect.any(String)) // the driver gave up on the silent server
+      expect(later.projections.read).toBeUndefined()
+    } finally {
+      await eager.close()
+      silent.close()
+    }
   })
 
   it('opens no connection once closed, not even for a snapshot or probe that was in flight (a quit mm dash exits)', async () => {

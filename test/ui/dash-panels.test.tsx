@@ -140,6 +140,19 @@ describe('Dashboard panels', () => {
     expect(fresh).not.toContain('counted')
   })
 
+  it('while the first count of a large read model is under way, says so and shows every other panel', async () => {
+    const status = (): PlatformStatus => {
+      const s = healthyStatus(NUMBERS_A)
+      s.platform!.projections = {drift: [], counting: true}
+      return s
+    }
+    const f = await frameMatching(show(fakeSource({status})), 'counting the views…')
+    expect(f).toContain('Projections (MongoDB read model)')
+    expect(f).toContain('pending keys 42')
+    expect(f).toMatch(/order\s+ready/)
+    expect(f).not.toContain('no data')
+  })
+
   it('says when every DLQ is empty, when nothing was flushed yet, and when a flush was interrupted', async () => {
     const status = (): PlatformStatus => {
       const s = healthyStatus({...NUMBERS_A, pulsesDlq: 0, stockDlq: 0})

@@ -46,7 +46,18 @@ export const createCollector = (
   endpoints: Endpoints,
   logger: Logger,
   ns: Namespace = rootNamespace,
-  {projectionsRest = PROJECTIONS_REST}: {projectionsRest?: number} = {},
+  {
+    projectionsRest = PROJECTIONS_REST,
+    projectionsWaitMs,
+  }: {
+    projectionsRest?: number
+    /**
+     * How long a snapshot waits for a count of the views under way before it goes without it
+     * (the last counts, or `counting` before the first): the dashboard shows everything else at
+     * once while a large read model is counted. Unset (mm status, mm wait): it waits.
+     */
+    projectionsWaitMs?: number
+  } = {},
 ): Collector => {
   let pool: pg.Pool | undefined
   let redis: Redis | undefined
@@ -151,8 +162,27 @@ export const createCollector = (
   // the projector waited behind it). A collector asked again (mm dash) re-reads them only after
   // resting ten times as long as the last read took, so it never keeps the Mongo server busy more
   // than a tenth of the time; in between it repeats them, with the time they were measured.
-  let lastProjections: {snapshot: ProjectionsSnapshot; startedAt: number; tookMs: number} | undefined
+  type Counted = {snapshot: ProjectionsSnapshot; startedAt: number; tookMs: number}
+  let lastProjections: Counted | undefined
   const projectionsDue = () => !lastProjections || Date.now() - lastProjections.startedAt >= lastProjections.tookMs * projectionsRest
+  // One count at a time: the read under way, and a finished one no snapshot has returned yet.
+  let counting: Promise<void> | undefined
+  let counted: Counted | undefined
+  const startCount = () => {
+    const startedAt = Date.now()
+    counting = getMongo()
+      .then((m) => collectProjections(m.db(ns(MONGO_DATABASE)), getPool()))
+      .catch((error: unknown): ProjectionsSnapshot => ({drift: [], error: errorMessage(error)}))
+      .then((snapshot) => {
+        counted = {snapshot, startedAt, tookMs: Date.now() - startedAt}
+      })
+      .finally(() => (counting = undefined))
+  }
+  const countedInTime = (): Promise<unknown> | undefined => {
+    if (!counting || projectionsWaitMs === undefined) return counting
+    if (projectionsWaitMs <= 0) return undefined
+    return Promise.race([counting, new Promise((r) => setTimeout(r, projectionsWaitMs).unref())])
+  }
   return {
     prober,
     collect: whileOpen(collect),
@@ -166,26 +196,22 @@ export const createCollector = (
     },
   }
   async function collect(): Promise<PlatformSnapshot> {
-    const due = projectionsDue()
-    const startedAt = Date.now()
-    // The rest is measured on the counts' own read, not on the slowest part of the snapshot.
-    let projectionsMs = 0
-    const [rabbitmq, kafka, projections, aggregates] = await Promise.all([
+    if (!counting && !counted && projectionsDue()) startCount()
+    const [rabbitmq, kafka, , aggregates] = await Promise.all([
       collectRabbitQueues(endpoints, ns),
       kafkaWork(collectKafka(getAdmin, ns)).then((k) => {
         if (k.error) void resetAdmin()
         return k
       }),
-      due
-        ? getMongo().then(
-            (m) => collectProjections(m.db(ns(MONGO_DATABASE)), getPool()).finally(() => (projectionsMs = Date.now() - startedAt)),
-            (error: unknown) => ({drift: [], error: errorMessage(error)}) as ProjectionsSnapshot,
-          )
-        : undefined,
+      countedInTime(),
       ingestStatus(getRedis(), ns, 5).catch((error: unknown) => ({error: errorMessage(error)})),
     ])
-    if (!projections) return {at: new Date().toISOString(), queues: {rabbitmq, kafka}, projections: lastProjections!.snapshot, aggregates}
-    projections.measuredAt = new Date(startedAt).toISOString()
+    const at = new Date().toISOString()
+    const fresh = counted
+    if (!fresh) return {at, queues: {rabbitmq, kafka}, projections: lastProjections?.snapshot ?? {drift: [], counting: true}, aggregates}
+    counted = undefined
+    const projections = fresh.snapshot
+    projections.measuredAt = new Date(fresh.startedAt).toISOString()
     // Counts that differ while events are still in flight are lag, not drift.
     if (!kafka.error && !projections.error) {
       const pending = kafka.lag.filter((l) => l.group === ns(QUERY_GROUP)).reduce((sum, l) => sum + l.lag, 0)
@@ -193,7 +219,7 @@ export const createCollector = (
       if (pending > 0) projections.drift = []
     }
     // Kept with the lag that qualified them; an error is not kept, so recovery shows at once.
-    lastProjections = projections.error ? undefined : {snapshot: projections, startedAt, tookMs: projectionsMs}
-    return {at: new Date().toISOString(), queues: {rabbitmq, kafka}, projections, aggregates}
+    lastProjections = projections.error ? undefined : fresh
+    return {at, queues: {rabbitmq, kafka}, projections, aggregates}
   }
 }

@@ -24,6 +24,8 @@ export interface ProjectionsSnapshot {
   lastRebuild?: RebuildRun
   /** When these counts were read: a dashboard repeats them between reads (collectors/index.ts). */
   measuredAt?: string
+  /** The dashboard's first count of the views is still under way (a large read model): no counts yet. */
+  counting?: boolean
   error?: string
 }
 

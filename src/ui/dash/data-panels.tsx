@@ -29,6 +29,12 @@ export const ProjectionsPanel = ({
         <Text dimColor>waiting…</Text>
       </Panel>
     )
+  if (p.counting)
+    return (
+      <Panel title="Projections (MongoDB read model)" focused={focused} width={width}>
+        <Text dimColor>counting the views… (a large read model takes a few seconds)</Text>
+      </Panel>
+    )
   if (p.error || !p.read) return <Panel title="Projections" focused={focused} width={width} error={p.error ?? 'no data'} />
   const statuses = Object.keys(p.read.ordersByStatus)
   const w = [12, ...statuses.map(() => 9)]
