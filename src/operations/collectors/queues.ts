@@ -83,24 +83,26 @@ export const collectRabbitQueues = async (endpoints: Endpoints, ns: Namespace = 
 }
 
 /**
- * A group's lag on one topic from its committed offsets (-1: none yet, so from the low mark) and
- * the topic's offsets. The end offsets are read before the group's, and a commit in between can
- * pass them: such a partition counts as caught up, never as negative lag.
+ * A group's lag on one topic: its committed offsets (-1: none yet, so from the low mark) against
+ * the topic's offsets, partition by partition (kafkajs lists them in no particular order). The end
+ * offsets are read before the group's, and a commit in between can pass them: such a partition
+ * counts as caught up, never as negative lag.
  */
 export const topicLag = (
-  partitions: {partition: number; offset: string}[],
-  offsets: {low: bigint[]; high: bigint[]},
+  committedOffsets: {partition: number; offset: string}[],
+  topicOffsets: {partition: number; low: string; high: string}[],
 ): {lag: number; committed: number; end: number} => {
+  const byPartition = new Map(topicOffsets.map((o) => [o.partition, {low: BigInt(o.low), high: BigInt(o.high)}]))
   let committed = 0n
   let end = 0n
   let behind = 0n
-  partitions.forEach((p, i) => {
-    const c = BigInt(p.offset) < 0n ? (offsets.low[p.partition] ?? offsets.low[i] ?? 0n) : BigInt(p.offset)
-    const e = offsets.high[p.partition] ?? offsets.high[i] ?? 0n
+  for (const p of committedOffsets) {
+    const o = byPartition.get(p.partition) ?? {low: 0n, high: 0n}
+    const c = BigInt(p.offset) < 0n ? o.low : BigInt(p.offset)
     committed += c
-    end += e
-    if (e > c) behind += e - c
-  })
+    end += o.high
+    if (o.high > c) behind += o.high - c
+  }
   return {lag: Number(behind), committed: Number(committed), end: Number(end)}
 }
 
@@ -109,13 +111,8 @@ export const collectKafka = async (getAdmin: () => Promise<Admin>, ns: Namespace
   try {
     const admin = await getAdmin()
     const topics = TOPOLOGY.kafkaTopics.map((t) => ns(t.name))
-    const offsets = new Map<string, {low: bigint[]; high: bigint[]}>()
-    await Promise.all(
-      topics.map(async (topic) => {
-        const parts = await admin.fetchTopicOffsets(topic)
-        offsets.set(topic, {low: parts.map((p) => BigInt(p.low)), high: parts.map((p) => BigInt(p.high))})
-      }),
-    )
+    const offsets = new Map<string, {partition: number; low: string; high: string}[]>()
+    await Promise.all(topics.map(async (topic) => offsets.set(topic, await admin.fetchTopicOffsets(topic))))
     const lag: KafkaLag[] = []
     for (const [group, groupTopics] of Object.entries(CONSUMER_GROUPS)) {
       const fetched = await admin.fetchOffsets({groupId: ns(group), topics: groupTopics.map((t) => ns(t))})
