@@ -61,7 +61,7 @@ export const createCollector = (
 ): Collector => {
   let pool: pg.Pool | undefined
   let redis: Redis | undefined
-  let mongo: MongoClient | undefined
+  let mongo: Promise<MongoClient> | undefined
   // After close() no client is opened again: a snapshot still in flight when mm dash quits would
   // otherwise open a fresh one behind close() and keep the process alive (seen: a quit dash that
   // never exited, holding a Kafka connection).
@@ -93,10 +93,17 @@ export const createCollector = (
     }
     return redis
   }
-  // The driver connects on first use and reconnects by itself after a server comes back.
+  // Connected once, explicitly: a client whose first connect failed stays closed for good and
+  // answers every later read with "Topology is closed". After a failed read the next one gets a
+  // new client; once connected, the driver reconnects by itself after a server comes back.
   const getMongo = async () => {
     ensureOpen()
-    return (mongo ??= new MongoClient(endpoints.mongo, {directConnection: true, serverSelectionTimeoutMS: 2000}))
+    return (mongo ??= new MongoClient(endpoints.mongo, {directConnection: true, serverSelectionTimeoutMS: 2000}).connect())
+  }
+  const resetMongo = () => {
+    const m = mongo
+    mongo = undefined
+    void m?.then((c) => c.close()).catch(() => {})
   }
   // One connected admin, shared by concurrent callers (a promise, so two callers never make two).
   let admin: Promise<Admin> | undefined
@@ -152,8 +159,13 @@ export const createCollector = (
         }
       }
       case 'mongo': {
-        const info = await within(timeoutMs, 'mongo', (await getMongo()).db('admin').command({buildInfo: 1}))
-        return {version: String(info.version)}
+        try {
+          const info = await within(timeoutMs, 'mongo', (await getMongo()).db('admin').command({buildInfo: 1}))
+          return {version: String(info.version)}
+        } catch (error) {
+          resetMongo()
+          throw error
+        }
       }
     }
   })
@@ -168,11 +180,16 @@ export const createCollector = (
   // One count at a time: the read under way, and a finished one no snapshot has returned yet.
   let counting: Promise<void> | undefined
   let counted: Counted | undefined
+  // The last count that failed, shown (not "counting") while the next try is under way.
+  let failed: ProjectionsSnapshot | undefined
   const startCount = () => {
     const startedAt = Date.now()
     counting = getMongo()
       .then((m) => collectProjections(m.db(ns(MONGO_DATABASE)), getPool()))
-      .catch((error: unknown): ProjectionsSnapshot => ({drift: [], error: errorMessage(error)}))
+      .catch((error: unknown): ProjectionsSnapshot => {
+        resetMongo()
+        return {drift: [], error: errorMessage(error)}
+      })
       .then((snapshot) => {
         counted = {snapshot, startedAt, tookMs: Date.now() - startedAt}
       })
@@ -192,7 +209,7 @@ export const createCollector = (
       // waited for: closing the Mongo client ends it.
       await Promise.race([Promise.allSettled([...kafkaInFlight]), new Promise((r) => setTimeout(r, 3500).unref())])
       redis?.disconnect()
-      await Promise.allSettled([pool?.end(), mongo?.close(), resetAdmin()])
+      await Promise.allSettled([pool?.end(), mongo?.then((m) => m.close()), resetAdmin()])
     },
   }
   async function collect(): Promise<PlatformSnapshot> {
@@ -208,7 +225,7 @@ export const createCollector = (
     ])
     const at = new Date().toISOString()
     const fresh = counted
-    if (!fresh) return {at, queues: {rabbitmq, kafka}, projections: lastProjections?.snapshot ?? {drift: [], counting: true}, aggregates}
+    if (!fresh) return {at, queues: {rabbitmq, kafka}, projections: lastProjections?.snapshot ?? failed ?? {drift: [], counting: true}, aggregates}
     counted = undefined
     const projections = fresh.snapshot
     projections.measuredAt = new Date(fresh.startedAt).toISOString()
@@ -220,6 +237,7 @@ export const createCollector = (
     }
     // Kept with the lag that qualified them; an error is not kept, so recovery shows at once.
     lastProjections = projections.error ? undefined : fresh
+    failed = projections.error ? projections : undefined
     return {at, queues: {rabbitmq, kafka}, projections, aggregates}
   }
 }
