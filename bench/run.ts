@@ -100,7 +100,7 @@ try {
   const ingest = await benchIngest(ctx, 50_000)
   const ingestRatio = ingest.ingestPerSec / ingest.rawPerSec
   rows.push({
-    what: `ingest throughput (50,000 pulses preloaded, prefetch ${ingest.prefetch})`,
+    what: `ingest throughput (50,000 pulses preloaded, prefetch ${ingest.prefetch}; median of ${ingest.rounds} alternated runs each)`,
     value: `${ingest.ingestPerSec.toFixed(0)} msg/s`,
     baseline: `ack-only amqplib drain ${ingest.rawPerSec.toFixed(0)} msg/s`,
     ratio: ingestRatio.toFixed(2),

@@ -153,8 +153,10 @@ describe('scenarios against mm up', () => {
     try {
       await eventually(
         async () => {
-          const r = await mm(['flush', '--json'], {cwd})
+          // With no gateway answering (nothing listens on port 9), mm flush does the flush itself.
+          const r = await mm(['flush', '--json'], {cwd, env: {MM_API_URL: 'http://127.0.0.1:9'}})
           expect(r.exitCode, r.stderr).toBe(0)
+          expect(json<{by: string}>(r).by).toBe('cli')
           const {rows} = await client.query<{use_unity: string; used_amount: string}>(
             'SELECT use_unity, used_amount::text FROM ingest.pulses WHERE tenant = $1',
             [tenant],
@@ -185,6 +187,7 @@ describe('scenarios against mm up', () => {
       json<{dlqs: {name: string; messages: number}[]}>(await mm(['dlq', 'list', '--json'], {cwd})).dlqs.find((d) => d.name === 'pulses.dlq')!.messages
     const flushed = await mm(['flush', '--json'], {cwd}) // nothing pending from earlier tests
     expect(flushed.exitCode, flushed.stderr).toBe(0)
+    expect(json<{by: string}>(flushed).by).toBe('runner') // the running ingest runner flushed, warm
     const client = new pg.Client({connectionString: servers().postgres})
     await client.connect()
     const stored = async () =>
