@@ -348,24 +348,41 @@ ${rows.map((r) => `| ${r.what} | ${r.value} | ${r.baseline} | ${r.ratio} | ${r.t
 - **Read-model lag** is measured by \`mm load orders\` for each order: from the pay answer to PAID in
   \`/q/orders/:id\`, while \`mm load pulses\` publishes 1,000 pulses/s.
 - **Ingest** drains a preloaded queue, as does its baseline, an amqplib consumer that only acks,
-  with the same prefetch; each rate is from the first message handled to the last.
+  with the same prefetch; each rate is from the first message handled to the last. The two
+  alternate three times and each figure is the median of its arm: single runs gave 0.68-0.97 on
+  the same platform within minutes (2026-12-04), the raw drain alone 35,000-44,000 msg/s. Near,
+  not reliably at, 0.95. Where the time goes, from /proc over each drain (three alternated rounds,
+  cores busy during the drain): the raw drain keeps RabbitMQ at 1.13-1.17 cores and its consumer
+  at 0.28-0.34; ingest runs RabbitMQ at 0.76-0.79, its own process at 0.48-0.55 (parsing and
+  validating each pulse, the grouped Lua call's arguments) and Redis at 0.25 (the \`SET NX EX\` that
+  remembers each message id for deduplication, about 7 µs of Redis per pulse). None of the three
+  is saturated: each batch is validated, then written to Redis, then acked, and the broker refills
+  the window after the ack, so the three take turns on the two cores. Measured, not kept: a window
+  of 2,000 with batches of 1,000, and of 3,000 with batches of 500 (within the noise); two batches
+  in flight (no faster). What would reach 0.95: deduplication that costs Redis less than a key
+  with its own expiry per message (say one hash of ids per hour, expired as a whole, checked for
+  the window's hours), which changes what a replay within 7 days can rely on: not done.
 - **Flush**: the baseline is a \`COPY\` of the same rows into an empty, logged table of the same shape
   (its unique key included). New keys are COPYed straight into \`ingest.pulses\`; keys whose rows
   exist are upserted through a temporary table, which PostgreSQL itself makes several times costlier
   than a COPY (measured: 280-320 ms of PostgreSQL CPU for 20,000 updates against 50-90 ms for the
   COPY); the flush also reads the snapshot from Redis and checks the ledger, on the same two cores.
-  Not met. Where the time goes (2026-12-04, 20,000 new keys): \`mm flush\` runs the flush in its
-  own, new process, 310-350 ms inside \`flushNow\`; profiled, its V8 is still cold there (the
-  snapshot's parsing 85 ms, garbage collection 50-80 ms); the same code warm in a long-lived
-  process takes 190-290 ms, 0.32-0.47 of the COPY measured beside it. Reading the snapshot alone
-  costs 60-85 ms (HSCAN of 40,000 fields: Redis 25-39 ms, the client's parsing the rest) and the
-  writes wait on the process, which parses the next chunk meanwhile. Tried and measured, not
-  kept: formatting the COPY text in a Lua script per HSCAN page (117-207 ms, slower: Lua's string
-  matching inside Redis); concatenating each page in Lua (no faster, Redis's time doubles); one
-  Redis field per key holding the total in 10^-12 units (HSCAN 18-24 ms instead of 58-87, the
-  whole loop 0.26-0.64 of COPY, median 0.44): not enough alone for a storage change that every
-  live aggregate would have to be migrated to. What would reach 0.5: that layout plus the flush
-  run by the warm ingest runner (\`POST /ingest/flush\`) rather than by a new process.
+  \`mm flush\` now asks the running ingest runner to flush (\`POST /ingest/flush\`): a new CLI
+  process flushed 20,000 new keys in 233-318 ms, cold (profiled: the snapshot's parsing 85 ms,
+  garbage collection 50-80 ms), the warm runner in 133-230 ms, 0.30-0.49 of the COPY measured
+  beside each (0.23-0.48 before; 2026-12-04). Not met. Where the time goes in the warm runner,
+  from /proc over four flushes of 128-168 ms: the runner 50-120 ms of CPU (HSCAN replies of
+  40,000 fields parsed into strings, the COPY text built), PostgreSQL 70-90 ms (the COPY, the
+  ledger row, the savepoint per chunk, the commit), Redis 20-40 ms (HSCAN): about 1.4 of the 2
+  cores for the whole flush, against a COPY of 60-80 ms that has PostgreSQL alone. Measured, not
+  kept: HSCAN pages of 5,000 and chunks of 5,000 (within the noise); replies as Buffers (HSCAN
+  33-65 against 46-78 ms, but the text must be built anyway); formatting the COPY text in a Lua
+  script per page (117-207 ms, slower: Lua's string matching inside Redis); concatenating each page
+  in Lua (no faster, Redis's time doubles). What would reach 0.5: one Redis field per key holding
+  the total in 10^-12 units (HSCAN 18-24 ms instead of 58-87, half the fields to parse and no
+  pairing; measured in a long-lived process, 0.26-0.64 of COPY, median 0.44), which a 64-bit
+  integer bounds at 9.2 million units per key between two flushes, so it needs the two-field form
+  kept as the overflow path and read beside it: not done.
 - **Tracing** is measured on one platform by restarting only the runners, alternately with
   \`MM_TRACE=off\` and at the default sampling, three times each: each run is the order flow at
   50/s for 20 s (the median POST → PAID, and the CPU the runners' process used per order, from
