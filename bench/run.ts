@@ -252,21 +252,28 @@ ${rows.map((r) => `| ${r.what} | ${r.value} | ${r.baseline} | ${r.ratio} | ${r.t
 - Everything runs on the same 2 cores: the five servers (two of them JVMs), the runners, and the
   load generator itself. Ratios between runs moved by about ±0.1 on this machine (the raw RabbitMQ
   drain alone varies by a third), so compare ratios, not absolutes, and rerun before concluding.
-- Four full runs show how much the VM moves: two on 2026-12-03, 50 minutes apart (the second
-  adds only the outbox relay fix of 71ab412), one on 2026-12-04 at 00:33 (tracing measured by
-  alternated rounds since) and the one above (after the dashboard changes of 594575f). Order flow
-  at 100/s 91.8, 78.9, 89.9 and 98.8/s, p50 1.8, 2.2, 1.9 and 0.66 s, the last 10 s against the
-  first 1.43 and 0.92 in the last two (the first 10 s carried 70 and 95/s); dash idle 11.8, 16.3,
-  11.9 and 7.4 %; cold start 13.7, 17.6, 14.4 and 10.4 s; ingest 0.84, 0.76, 0.98 and 0.85; flush 0.29 three
-  times, then 0.34; \`mm --version\` 2.46x, 3.01x and 2.66x of a \`node -e 0\` that itself took
-  101, 71 and 63 ms. The first two measured tracing as traced, untraced, traced again: at 50/s
-  +17 % and -16 % (traced faster), at 150/s -28 % and -26 %. The last two alternated three rounds
-  each: the runners' CPU per order +10 % and +11 %, the median POST → PAID at 50/s -12 % and
-  +85 %, completed/s asked for 150/s -8 % and -12 %. Alternated runs on the 61,000-order profiling
-  platform on 2026-12-04 (20 s at 50/s, three rounds each): the runners' CPU 14.8-14.9 ms per order
-  untraced against 15.6-16.1 traced (+7 %), the medians 486-553 against 591-944 ms. Where the
-  runners' process runs at 70-75 % of a core, tracing's few per cent of CPU become tens of per cent
-  of queueing delay: the latency target is not met reliably on this machine (on Node 24, whose
+- Five full runs show how much the VM moves (A and B on 2026-12-03, 50 minutes apart, B adding
+  only the outbox relay fix of 71ab412; C on 2026-12-04 at 00:33, tracing measured by alternated
+  rounds since; D at 04:18, after the dashboard changes of 594575f; E, the one above, with
+  \`mm flush\` run by the ingest runner and ingest measured as the median of three alternated
+  rounds):
+
+  | run | order flow at 100/s | p50 | last / first 10 s | dash idle | cold start | ingest | flush | \`mm --version\` (\`node -e 0\`) |
+  |---|---|---|---|---|---|---|---|---|
+  | A | 91.8/s | 1.8 s | - | 11.8 % | 13.7 s | 0.84 | 0.29 | 2.46x (101 ms) |
+  | B | 78.9/s | 2.2 s | - | 16.3 % | 17.6 s | 0.76 | 0.29 | 3.01x (71 ms) |
+  | C | 89.9/s | 1.9 s | 1.43 (first 70/s) | 11.9 % | 14.4 s | 0.98 | 0.29 | 2.66x (63 ms) |
+  | D | 98.8/s | 0.66 s | 0.92 (first 95/s) | 7.4 % | 10.4 s | 0.85 | 0.34 | 2.66x (63 ms) |
+  | E | 99.6/s | 0.75 s | 1.16 (first 90/s) | 6.1 % | 9.2 s | 0.93 | 0.34 | 2.66x (59 ms) |
+
+  A and B measured tracing as traced, untraced, traced again: at 50/s +17 % and -16 % (traced
+  faster), at 150/s -28 % and -26 %. C, D and E alternated three rounds each: the runners' CPU
+  per order +10, +11 and +8 %, the median POST → PAID at 50/s -12, +85 and +0 %, completed/s
+  asked for 150/s -8, -12 and -22 %. Alternated runs on the 61,000-order profiling platform on
+  2026-12-04 (20 s at 50/s, three rounds each): the runners' CPU 14.8-14.9 ms per order untraced
+  against 15.6-16.1 traced (+7 %), the medians 486-553 against 591-944 ms. Where the runners'
+  process runs at 70-75 % of a core, tracing's few per cent of CPU become tens of per cent of
+  queueing delay: the latency target is not met reliably on this machine (on Node 24, whose
   AsyncLocalStorage does not hook every promise, the cost measured lower: see Tracing below).
 - **Order flow.** The platform is filled with 5,000 orders first, then asked for 100 orders/s for
   60 s. Throughput no longer falls as data grows (the last 10 s against the first 10 s; the first

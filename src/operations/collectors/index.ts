@@ -66,8 +66,9 @@ export const createCollector = (
   // otherwise open a fresh one behind close() and keep the process alive (seen: a quit dash that
   // never exited, holding a Kafka connection).
   let closed = false
+  const closedError = () => new Error('the collector is closed')
   const ensureOpen = () => {
-    if (closed) throw new Error('the collector is closed')
+    if (closed) throw closedError()
   }
   // Kafka reads under way: close() lets them finish before it disconnects the admin, since a
   // request after its disconnect would connect the broker again (and keep the process alive).
@@ -80,7 +81,7 @@ export const createCollector = (
   const whileOpen =
     <A extends unknown[], T>(fn: (...args: A) => Promise<T>) =>
     (...args: A): Promise<T> =>
-      closed ? Promise.reject(new Error('the collector is closed')) : fn(...args)
+      closed ? Promise.reject(closedError()) : fn(...args)
   const getPool = () => {
     ensureOpen()
     return (pool ??= createPool(endpoints.postgres, logger, 2))
@@ -107,27 +108,27 @@ export const createCollector = (
   }
   // One connected admin, shared by concurrent callers (a promise, so two callers never make two).
   let admin: Promise<Admin> | undefined
-  const getAdmin = (): Promise<Admin> =>
-    closed
-      ? Promise.reject(new Error('the collector is closed'))
-      : (admin ??= (async () => {
-          const {Kafka, logLevel} = await import('../../../services/shared/kafkajs.js')
-          const a = new Kafka({
-            clientId: 'mm-collect',
-            brokers: endpoints.kafka,
-            logLevel: logLevel.NOTHING,
-            connectionTimeout: 2000,
-            requestTimeout: 3000,
-            retry: {retries: 0},
-          }).admin()
-          await a.connect()
-          if (closed) {
-            // close() ran while this connected: it was not there to disconnect
-            await a.disconnect().catch(() => {})
-            throw new Error('the collector is closed')
-          }
-          return a
-        })())
+  const getAdmin = whileOpen(
+    (): Promise<Admin> =>
+      (admin ??= (async () => {
+        const {Kafka, logLevel} = await import('../../../services/shared/kafkajs.js')
+        const a = new Kafka({
+          clientId: 'mm-collect',
+          brokers: endpoints.kafka,
+          logLevel: logLevel.NOTHING,
+          connectionTimeout: 2000,
+          requestTimeout: 3000,
+          retry: {retries: 0},
+        }).admin()
+        await a.connect()
+        if (closed) {
+          // close() ran while this connected: it was not there to disconnect
+          await a.disconnect().catch(() => {})
+          throw closedError()
+        }
+        return a
+      })()),
+  )
   const resetAdmin = async () => {
     const a = admin
     admin = undefined // reconnect next time
