@@ -1,4 +1,4 @@
-import {readdirSync, readFileSync} from 'node:fs'
+import {existsSync, readdirSync, readFileSync} from 'node:fs'
 import {join, relative, sep} from 'node:path'
 import {fileURLToPath, pathToFileURL} from 'node:url'
 import type {Command} from '@oclif/core'
@@ -6,7 +6,8 @@ import {beforeAll, describe, expect, it} from 'vitest'
 
 /**
  * oclif reads flags, args and summaries from oclif.manifest.json instead of loading every command.
- * A command changed in src without rebuilding leaves the manifest stale: help and parsing drift.
+ * `npm run build` writes it (it is build output, not in git). A command changed in src without
+ * rebuilding leaves the manifest stale: help and parsing drift.
  */
 const ROOT = fileURLToPath(new URL('../..', import.meta.url))
 const COMMANDS_DIR = join(ROOT, 'src', 'commands')
@@ -20,7 +21,8 @@ interface ManifestCommand {
   args: Record<string, unknown>
 }
 
-const manifest = JSON.parse(readFileSync(join(ROOT, 'oclif.manifest.json'), 'utf8')) as {commands: Record<string, ManifestCommand>}
+const MANIFEST = join(ROOT, 'oclif.manifest.json')
+const manifest = (existsSync(MANIFEST) ? JSON.parse(readFileSync(MANIFEST, 'utf8')) : {commands: {}}) as {commands: Record<string, ManifestCommand>}
 
 const commandFiles = (dir: string): string[] =>
   readdirSync(dir, {withFileTypes: true}).flatMap((entry) => {
@@ -57,6 +59,10 @@ const expectedFlags = (Cmd: typeof Command): string[] => {
 }
 
 describe('oclif.manifest.json', () => {
+  it('was written by the build', () => {
+    expect(existsSync(MANIFEST), `no oclif.manifest.json: ${REGENERATE}`).toBe(true)
+  })
+
   it('finds the command files', () => {
     expect(files.length).toBeGreaterThan(0)
     expect(files.map(idOf)).toContain('infra:install')
