@@ -363,12 +363,13 @@ ${rows.map((r) => `| ${r.what} | ${r.value} | ${r.baseline} | ${r.ratio} | ${r.t
   at 0.28-0.34; ingest runs RabbitMQ at 0.76-0.79, its own process at 0.48-0.55 (parsing and
   validating each pulse, the grouped Lua call's arguments) and Redis at 0.25 (the \`SET NX EX\` that
   remembers each message id for deduplication, about 7 µs of Redis per pulse). None of the three
-  is saturated: each batch is validated, then written to Redis, then acked, and the broker refills
-  the window after the ack, so the three take turns on the two cores. Measured, not kept: a window
-  of 2,000 with batches of 1,000, and of 3,000 with batches of 500 (within the noise); two batches
-  in flight (no faster). What would reach 0.95: deduplication that costs Redis less than a key
-  with its own expiry per message (say one hash of ids per hour, expired as a whole, checked for
-  the window's hours), which changes what a replay within 7 days can rely on: not done.
+  is saturated, and a window of 2,000 with batches of 1,000, or of 3,000 with batches of 500,
+  measured the same (within the noise), so the broker is not waiting for acks: it gets less of the
+  two cores, which also run the 0.75 core of work (the runner's 0.5 and Redis's 0.25) that the
+  ack-only consumer does not have. Two batches in flight measured no faster either. What would
+  reach 0.95: less CPU per pulse, chiefly deduplication that costs Redis less than a key with its
+  own expiry per message (say one hash of ids per hour, expired as a whole, checked for the
+  window's hours), which changes what a replay within 7 days can rely on: not done.
 - **Flush**: the baseline is a \`COPY\` of the same rows into an empty, logged table of the same shape
   (its unique key included). New keys are COPYed straight into \`ingest.pulses\`; keys whose rows
   exist are upserted through a temporary table, which PostgreSQL itself makes several times costlier
