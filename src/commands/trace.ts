@@ -11,7 +11,7 @@ export default class Trace extends BaseCommand<typeof Trace> {
   static override summary = 'Follow one order through the platform: a waterfall of its hops, and where it waits'
   static override description = `With an order id: every trace that worked on the order (its creation, its payment, …), one line per hop (the HTTP request, each publish from an outbox, each consumer that processed the event, dead letters) with its component, start offset, duration and the time it waited in the outbox or the broker; the first error is marked. Then where the order still waits: events not yet published, consumer groups that have not processed them (with their lag), dead letters, the read model's version against the write model's.
 With a trace id (32 hex digits, as mm load orders prints for its slowest orders): that trace.
---slowest N and --failed list traces instead. Spans are kept in the platform's PostgreSQL (schema mm_trace) for MM_TRACE_RETENTION (default 1h); MM_TRACE_SAMPLE (default 1) sets the share of traces recorded.`
+--slowest N and --failed list traces instead. Spans are kept in the platform's PostgreSQL (schema mm_trace) for MM_TRACE_RETENTION (default 1h); MM_TRACE_SAMPLE (default 0.1) sets the share of traces recorded: an order the sampler left out has no trace.`
   static override examples = [
     '<%= config.bin %> trace 0b7c4c1e-5f0e-4a43-9d1e-0b1f2f6f9a10',
     '<%= config.bin %> trace 4bf92f3577b34da6a3ce929d0e0e4736 --all',

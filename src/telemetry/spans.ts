@@ -111,7 +111,7 @@ export const insertSpans = async (client: pg.Pool | pg.Client, rows: SpanRow[]):
        RETURNING trace_id, start_us, duration_us, status, name, aggregate_id, component),
      parts AS (
        SELECT trace_id, min(start_us) AS st, max(start_us + duration_us) AS en, count(*)::int AS n, bool_or(status = 2) AS f,
-              (array_agg(name ORDER BY start_us))[1] AS r,
+              (array_agg(name ORDER BY start_us, duration_us DESC))[1] AS r,
               (array_agg(aggregate_id ORDER BY start_us) FILTER (WHERE aggregate_id IS NOT NULL))[1] AS a,
               coalesce(array_agg(DISTINCT component) FILTER (WHERE component IS NOT NULL), '{}') AS c
        FROM s GROUP BY trace_id ORDER BY trace_id)
@@ -189,10 +189,17 @@ export const summarizeTraces = async (client: pg.Pool | pg.Client, o: {sinceUs: 
     root: string | null
     components: string[]
   }>(
-    `SELECT trace_id, start_us::float8 AS start_us, (end_us - start_us)::float8 AS duration_us, spans, failed, aggregate_id, root, components
-     FROM ${SPAN_SCHEMA}.traces
-     WHERE start_us >= $1 AND ($3::boolean = false OR failed)
-     ORDER BY end_us - start_us DESC LIMIT $2`,
+    // The root is read from the trace's spans: a span starts at the millisecond (the SDK's clock
+    // for start times) and a parent ends after its children, so it often arrives in a later batch
+    // with the same start as its first child, which traces.root could not tell apart. The earliest
+    // span wins, and of those starting together the longest: the one enclosing the others.
+    `SELECT t.trace_id, t.start_us::float8 AS start_us, (t.end_us - t.start_us)::float8 AS duration_us, t.spans, t.failed, t.aggregate_id,
+            coalesce((SELECT s.name FROM ${SPAN_SCHEMA}.spans s WHERE s.trace_id = t.trace_id ORDER BY s.start_us, s.duration_us DESC LIMIT 1), t.root) AS root,
+            t.components
+     FROM (SELECT * FROM ${SPAN_SCHEMA}.traces
+           WHERE start_us >= $1 AND ($3::boolean = false OR failed)
+           ORDER BY end_us - start_us DESC LIMIT $2) t
+     ORDER BY t.end_us - t.start_us DESC`,
     [o.sinceUs, o.limit, o.failedOnly === true],
   )
   return rows.map((r) => ({

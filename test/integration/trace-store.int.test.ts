@@ -82,7 +82,16 @@ describe('span store', () => {
     ])
     expect(w.firstError).toMatchObject({name: 'process order.created', error: 'boom'})
 
-    expect(await deleteSpansBefore(pool, T0 + 10_000)).toBe(2) // the root of a and trace b
+    // Trace c: a span starts at the millisecond, so the request and its first query start together;
+    // the query ends first and is stored in an earlier batch. The root is still the request.
+    const request = span('c', '5', null, {name: 'POST /orders/:id/pay', kind: 1, start_us: T0 + 1_000, duration_us: 4_000})
+    const query = span('c', '6', '5', {name: 'pg.query:SELECT mercadomio', kind: 2, start_us: T0 + 1_000, duration_us: 1_700})
+    await insertSpans(pool, [query])
+    await insertSpans(pool, [request])
+    const c = (await summarizeTraces(pool, {sinceUs: T0 - 1, limit: 10, failedOnly: false})).find((t) => t.traceId === request.trace_id)
+    expect(c).toMatchObject({root: 'POST /orders/:id/pay', spans: 2, durationMs: 4})
+
+    expect(await deleteSpansBefore(pool, T0 + 10_000)).toBe(4) // the root of a, trace b and trace c
     expect(await summarizeTraces(pool, {sinceUs: 0, limit: 10, failedOnly: false})).toHaveLength(1)
   })
 })

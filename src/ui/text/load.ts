@@ -20,7 +20,7 @@ export const renderLoadOrders = (r: LoadOrdersResult): string => {
   if (r.slowest.length > 0)
     lines.push(
       '',
-      'slowest orders (mm trace <order> shows where the time went; the traces are of its create and pay requests):',
+      'slowest orders (the traces of their create and pay requests; mm trace <order> shows where the time went in those the sampler recorded, MM_TRACE_SAMPLE):',
       table(
         ['ORDER', 'POST → PAID', 'TRACES'],
         r.slowest.map((x) => [x.orderId, `${x.ms} ms`, x.traceIds.join(' ')]),
