@@ -1,9 +1,10 @@
-import {accessSync, constants, existsSync, mkdirSync, readFileSync} from 'node:fs'
+import {existsSync, readFileSync} from 'node:fs'
 import {join} from 'node:path'
 
 import type {Config} from '../config/index.js'
 import {nativeDataPlacements, nativeRequirements, NATIVE_SERVERS} from '../infra/native/runtime.js'
 import {type PlatformState, StateStore} from '../infra/state.js'
+import {checkDataDir} from '../lib/data-dir.js'
 import {packageRoot} from '../lib/package-root.js'
 import {isAlive, listenersOn} from '../lib/proc.js'
 
@@ -109,13 +110,13 @@ export const doctor = async (config: Config): Promise<DoctorResult> => {
 
   checks.push(...dataChecks(config, state, docker))
 
-  try {
-    mkdirSync(config.dataDir, {recursive: true})
-    accessSync(config.dataDir, constants.W_OK)
-    checks.push({check: 'data dir', status: 'ok', detail: `${config.dataDir} writable`})
-  } catch {
-    checks.push({check: 'data dir', status: 'fail', detail: `${config.dataDir} is not writable`, fix: 'choose another with --data-dir or MM_DATA_DIR'})
-  }
+  // A check creates nothing: a data dir that does not exist yet only needs a writable parent.
+  const dataDir = checkDataDir(config.dataDir)
+  checks.push(
+    dataDir.ok
+      ? {check: 'data dir', status: 'ok', detail: dataDir.detail}
+      : {check: 'data dir', status: 'fail', detail: dataDir.detail, fix: 'choose another with --data-dir or MM_DATA_DIR'},
+  )
   return {ok: checks.every((c) => c.status !== 'fail'), checks}
 }
 

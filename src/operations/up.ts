@@ -8,7 +8,8 @@ import {StateStore} from '../infra/state.js'
 import {applyTopology} from '../infra/topology/apply.js'
 import {TOPOLOGY} from '../infra/topology/spec.js'
 import type {Endpoints, InfraRuntime, ProgressEvent, ServerName} from '../infra/types.js'
-import {MmError, ReadinessTimeoutError, indent, tail} from '../lib/errors.js'
+import {checkDataDir} from '../lib/data-dir.js'
+import {MmError, PreflightError, ReadinessTimeoutError, indent, tail} from '../lib/errors.js'
 import type {Logger} from '../lib/logger.js'
 import {packageRoot} from '../lib/package-root.js'
 import {isAlive, stopProcess, waitFor} from '../lib/proc.js'
@@ -69,6 +70,8 @@ export const up = async (opts: UpOptions): Promise<UpResult> => {
   const {config, logger} = opts
   const selection: Selection = opts.selection ?? {components: [], excluded: []}
   const {start, notStarted} = resolveSelection(selection) // usage errors before anything starts
+  const dataDir = checkDataDir(config.dataDir)
+  if (!dataDir.ok) throw new PreflightError(dataDir.detail, 'choose another with --data-dir or MM_DATA_DIR')
   const store = new StateStore(config.dataDir)
   mkdirSync(join(config.dataDir, 'logs'), {recursive: true})
   const release = acquireLock(join(config.dataDir, 'up.lock'))
@@ -79,15 +82,24 @@ export const up = async (opts: UpOptions): Promise<UpResult> => {
     if (supervisorAlive) {
       const status = await collectStatus(config, logger, 'none')
       if (status.healthy) {
-        const endpoints = await infra.endpoints()
+        // What runs keeps its runtime: its endpoints come from that one, whatever --infra asked.
+        const current = before.runtime === infra.kind ? infra : await selectRuntime(config, logger, before.runtime)
+        const endpoints = await current.endpoints()
         const running = status.runners.map((r) => r.name)
         const same = running.length === start.length && start.every((n) => running.includes(n))
-        const note = same
-          ? undefined
-          : `runners already running: ${running.join(', ')}; they were not restarted for the selection asked (${start.join(', ')}): run mm down, then mm up again with it`
+        const notes = same
+          ? []
+          : [
+              `runners already running: ${running.join(', ')}; they were not restarted for the selection asked (${start.join(', ')}): run mm down, then mm up again with it`,
+            ]
+        // An explicit --infra that differs from what runs is not applied to a running platform.
+        const asked = opts.mode
+        if (asked !== 'auto' && asked !== before.runtime)
+          notes.push(`the platform runs in ${before.runtime} mode; --infra ${asked} was not applied: run mm down, then mm up --infra ${asked}`)
+        const note = notes.length > 0 ? notes.join('; ') : undefined
         return {
           alreadyUp: true,
-          runtime: infra.kind,
+          runtime: before.runtime,
           durationMs: Date.now() - began,
           started: [],
           endpoints: endpoints ? endpointRows(endpoints, before.supervisor?.http) : [],
