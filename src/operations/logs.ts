@@ -2,8 +2,9 @@ import {existsSync, readdirSync, readFileSync, statSync, openSync, readSync, clo
 import {join} from 'node:path'
 
 import {SERVER_NAMES} from '../infra/types.js'
-import {UserError} from '../lib/errors.js'
+import {UsageError, UserError} from '../lib/errors.js'
 import {sleep} from '../lib/proc.js'
+import {COMPONENTS} from '../runtime/components.js'
 import {SUPERVISOR_LOG} from './up.js'
 
 export interface LogSource {
@@ -22,6 +23,10 @@ export const logSources = (dataDir: string, filter: string[]): LogSource[] => {
     .map((f) => ({name: f.replace(/\.log$/, ''), file: join(dir, f)}))
   const all: LogSource[] = [...servers, {name: 'mm', file: join(dir, SUPERVISOR_LOG)}]
   if (filter.length === 0) return all
+  // A name that is no source would print nothing and look like a quiet platform.
+  const known = [...new Set([...all.map((s) => s.name), ...SERVER_NAMES, ...COMPONENTS, 'topology'])]
+  const unknown = filter.filter((name) => !known.includes(name))
+  if (unknown.length > 0) throw new UsageError(`no logs named ${unknown.join(', ')}`, `name servers or runners: ${known.join(', ')}`)
   return filter.map(
     (name) =>
       all.find((s) => s.name === name) ??
@@ -41,7 +46,7 @@ export const readLogs = (sources: LogSource[], lines: number): string[] => {
     const all = readFileSync(s.file, 'utf8')
       .split('\n')
       .filter((l) => l && matches(s, l))
-    return all.slice(-lines).map(prefix(s, width))
+    return (lines > 0 ? all.slice(-lines) : []).map(prefix(s, width))
   })
 }
 

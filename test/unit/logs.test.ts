@@ -3,7 +3,7 @@ import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {afterEach, beforeEach, describe, expect, it} from 'vitest'
 
-import {UserError} from '../../src/lib/errors.js'
+import {UsageError, UserError} from '../../src/lib/errors.js'
 import {waitFor} from '../../src/lib/proc.js'
 import {followLogs, logSources, readLogs} from '../../src/operations/logs.js'
 
@@ -24,7 +24,7 @@ beforeEach(() => {
       '05:26:06 topology  | topology.checked y=2',
       '05:26:07 mm        | supervisor.ready pid=9',
       '05:26:08 topologyx | not.topology',
-      '05:26:09 inventory | inventory.ready',
+      '05:26:09 product   | product.ready',
       '',
     ].join('\n'),
   )
@@ -54,6 +54,12 @@ describe('logSources', () => {
     ])
   })
 
+  it('refuses a name that is no server or runner (exit 2), naming the ones there are', () => {
+    expect(() => logSources(dataDir, ['redis', 'bogus'])).toThrow(UsageError)
+    expect(() => logSources(dataDir, ['bogus'])).toThrow(/no logs named bogus/)
+    expect(() => logSources(dataDir, ['supervisor'])).toThrow(/no logs named supervisor/)
+  })
+
   it('throws a UserError when there are no logs yet', () => {
     rmSync(logs, {recursive: true})
     expect(() => logSources(dataDir, [])).toThrow(UserError)
@@ -78,12 +84,16 @@ describe('readLogs', () => {
 
   it('shows only the lines whose scope is the runner asked for, unprefixed', () => {
     expect(readLogs(logSources(dataDir, ['topology']), 100)).toEqual(['05:26:04 topology  | topology.applied x=1', '05:26:06 topology  | topology.checked y=2'])
-    expect(readLogs(logSources(dataDir, ['inventory']), 100)).toEqual(['05:26:09 inventory | inventory.ready'])
+    expect(readLogs(logSources(dataDir, ['product']), 100)).toEqual(['05:26:09 product   | product.ready'])
   })
 
   it('shows the last n lines of each source', () => {
     const lines = readLogs(logSources(dataDir, ['postgres', 'redis', 'topology']), 1)
     expect(lines).toEqual(['postgres | pg 3', 'redis    | redis 2', '05:26:06 topology  | topology.checked y=2'])
+  })
+
+  it('shows nothing first with n = 0 (with -f: only what comes next)', () => {
+    expect(readLogs(logSources(dataDir, []), 0)).toEqual([])
   })
 
   it('applies n after the scope filter', () => {
