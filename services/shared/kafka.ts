@@ -267,6 +267,8 @@ const sendDeadLetter = async (deps: KafkaConsumerDeps, m: ConsumedMessage, error
           'x-original-topic': topic,
           'x-original-partition': String(partition),
           'x-original-offset': message.offset,
+          // Several groups read a topic: each that fails on a message dead-letters its own copy.
+          'x-consumer-group': deps.groupId,
           'x-error-class': error.name || 'Error',
           'x-error-message': error.message.slice(0, 1000),
           'x-attempts': String(attempts),

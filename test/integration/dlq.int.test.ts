@@ -169,6 +169,20 @@ describe('mm dlq on Kafka', () => {
     expect((await countOf(f, f.dlq)).messages).toBe(0)
   })
 
+  it('replays a message that two consumer groups dead-lettered once, so the DLQ does not double per replay', async () => {
+    const f = await fresh('dlq-k-groups', 'kafka')
+    // One message of the topic failed in two groups (two copies), another in one.
+    const [first, second] = kafkaDeadLetters(f.topic, [{id: 'x'}, {id: 'y'}])
+    const copy = (m: typeof first, group: string) => ({...m!, partition: 0, headers: {...m!.headers, 'x-consumer-group': group}})
+    await producer.send({topic: f.dlq, acks: -1, messages: [copy(first, 'product'), copy(first, 'query'), copy(second, 'query')]})
+
+    expect((await showDlq({...f.deps, dlq: f.dlq, limit: 5})).items.map((m) => m.original.group)).toEqual(['product', 'query', 'query'])
+    expect(await replayDlq({...f.deps, dlq: f.dlq, maxReplays: 3, dryRun: true})).toMatchObject({replayed: 2, duplicates: 1, skipped: 0})
+    expect(await replayDlq({...f.deps, dlq: f.dlq, maxReplays: 3})).toMatchObject({snapshot: 3, replayed: 2, duplicates: 1, skipped: 0})
+    expect(eventIds(await readTopic(f.topic)).sort()).toEqual(['x', 'y'])
+    expect((await countOf(f, f.dlq)).messages).toBe(0)
+  })
+
   it('show and list read without committing or consuming, and leave no consumer group behind', async () => {
     const f = await fresh('dlq-k-show', 'kafka')
     await deadLetterKafka(f, [{id: 'a', errorClass: 'SyntaxError'}, {id: 'b'}, {id: 'c'}, {id: 'd', errorClass: 'SyntaxError'}, {id: 'e'}])

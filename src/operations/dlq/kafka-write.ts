@@ -91,6 +91,10 @@ export const replayKafka = async (ctx: KafkaCtx, ends: Map<number, bigint>, opts
     return partitionsOf.get(topic)!
   }
   let processed = 0
+  // Every consumer group that failed on a message dead-lettered its own copy, and one copy back
+  // in the topic reaches every group again: each original message is replayed once per run, its
+  // other copies committed past (counted as duplicates), so the DLQ does not double per replay.
+  const replayedOriginals = new Set<string>()
   try {
     const ranges = bounded(await kafkaRanges(ctx.admin, ctx.entry, group), ends)
     const committed = new Map(ranges.map((r) => [r.partition, r.start]))
@@ -100,7 +104,7 @@ export const replayKafka = async (ctx: KafkaCtx, ends: Map<number, bigint>, opts
       signal: opts.signal,
       onBatch: async (b) => {
         let chunk: {topic: string; message: Message}[] = []
-        let pending = {replayed: 0, skipped: 0, destinations: {} as Record<string, number>}
+        let pending = {replayed: 0, skipped: 0, duplicates: 0, destinations: {} as Record<string, number>}
         let chunkStarted = Date.now()
         const flush = async (position: bigint) => {
           if (chunk.length === 0 && position <= committed.get(b.partition)!) return
@@ -121,11 +125,12 @@ export const replayKafka = async (ctx: KafkaCtx, ends: Map<number, bigint>, opts
           committed.set(b.partition, position)
           counts.replayed += pending.replayed
           counts.skipped += pending.skipped
+          if (pending.duplicates > 0) counts.duplicates = (counts.duplicates ?? 0) + pending.duplicates
           for (const [d, n] of Object.entries(pending.destinations)) counts.destinations[d] = (counts.destinations[d] ?? 0) + n
           // Reported (and returned) only once Kafka shows it: the commit markers come after commit().
           await waitVisible(ctx.admin, {group, dlq: ctx.entry.name, offsets: new Map([[b.partition, position]]), written}, {onPoll: b.heartbeat})
           chunk = []
-          pending = {replayed: 0, skipped: 0, destinations: {}}
+          pending = {replayed: 0, skipped: 0, duplicates: 0, destinations: {}}
           chunkStarted = Date.now()
           opts.onProgress?.({replayed: counts.replayed, skipped: counts.skipped})
           await b.heartbeat()
@@ -148,14 +153,27 @@ export const replayKafka = async (ctx: KafkaCtx, ends: Map<number, bigint>, opts
             pending.skipped++
           } else {
             const original = kafkaOriginal(
-              {'x-original-topic': headerText(m.headers?.['x-original-topic']), 'x-original-partition': headerText(m.headers?.['x-original-partition'])},
+              {
+                'x-original-topic': headerText(m.headers?.['x-original-topic']),
+                'x-original-partition': headerText(m.headers?.['x-original-partition']),
+                'x-original-offset': headerText(m.headers?.['x-original-offset']),
+              },
               ctx.entry.source,
             )
-            const partitions = await destinationPartitions(original.topic)
-            const partition = original.partition !== undefined && original.partition >= 0 && original.partition < partitions ? original.partition : undefined
-            chunk.push({topic: original.topic, message: {...same(m, partition), headers: withReplayCount(m.headers, String(count + 1)) as Message['headers']}})
-            pending.replayed++
-            pending.destinations[original.topic] = (pending.destinations[original.topic] ?? 0) + 1
+            const id =
+              original.offset === undefined || original.partition === undefined ? undefined : `${original.topic}/${original.partition}/${original.offset}`
+            if (id !== undefined && replayedOriginals.has(id)) pending.duplicates++
+            else {
+              if (id !== undefined) replayedOriginals.add(id)
+              const partitions = await destinationPartitions(original.topic)
+              const partition = original.partition !== undefined && original.partition >= 0 && original.partition < partitions ? original.partition : undefined
+              chunk.push({
+                topic: original.topic,
+                message: {...same(m, partition), headers: withReplayCount(m.headers, String(count + 1)) as Message['headers']},
+              })
+              pending.replayed++
+              pending.destinations[original.topic] = (pending.destinations[original.topic] ?? 0) + 1
+            }
           }
           processed++
           reached = BigInt(m.offset) + 1n

@@ -28,7 +28,7 @@ export interface DlqMessage {
   headers: Record<string, string>
   error: DlqError
   /** Where it failed: Kafka topic/partition/offset, or RabbitMQ queue/exchange/routing key. */
-  original: {topic?: string; partition?: number; offset?: string; queue?: string; exchange?: string; routingKey?: string}
+  original: {topic?: string; partition?: number; offset?: string; group?: string; queue?: string; exchange?: string; routingKey?: string}
   replayCount: number
   /** The trace the message belonged to (its traceparent header): mm trace <traceId>. */
   traceId: string | null
@@ -122,10 +122,12 @@ export const firstDeath = (xDeath: unknown): Death | undefined => {
 }
 
 /** Where a Kafka dead letter came from (the x-original-* headers), with the DLQ's own topic as fallback. */
-export const kafkaOriginal = (headers: Record<string, string>, source: string): {topic: string; partition?: number; offset?: string} => ({
+export const kafkaOriginal = (headers: Record<string, string>, source: string): {topic: string; partition?: number; offset?: string; group?: string} => ({
   topic: headers['x-original-topic'] || source,
   partition: int(headers['x-original-partition']),
   offset: headers['x-original-offset'] || undefined,
+  // The consumer group that failed on it (dead letters written before this header have none).
+  group: headers['x-consumer-group'] || undefined,
 })
 
 /** Where a RabbitMQ dead letter came from: mm's x-original-* headers, else x-death, else the DLQ's queue. */

@@ -93,14 +93,24 @@ const dryRun = (
   const considered = scanned.slice(0, count)
   const destinations: Record<string, number> = {}
   let skipped = 0
+  let duplicates = 0
+  const originals = new Set<string>() // as replayKafka: each original message once
   for (const m of considered) {
+    const o = m.original
+    const id = entry.broker === 'kafka' && o.offset !== undefined && o.partition !== undefined ? `${o.topic}/${o.partition}/${o.offset}` : undefined
     if (m.replayCount >= opts.maxReplays) skipped++
+    else if (id !== undefined && originals.has(id)) duplicates++
     else {
+      if (id !== undefined) originals.add(id)
       const to = entry.broker === 'kafka' ? (m.original.topic ?? entry.source) : entry.source
       destinations[to] = (destinations[to] ?? 0) + 1
     }
   }
   // Past the scan, messages are assumed to go back to the DLQ's own source.
   if (count > considered.length) destinations[entry.source] = (destinations[entry.source] ?? 0) + count - considered.length
-  return result(snapshot, {replayed: count - skipped, skipped, destinations, interrupted: false}, {approximate, scanned: considered.length})
+  return result(
+    snapshot,
+    {replayed: count - skipped - duplicates, skipped, destinations, interrupted: false, ...(duplicates > 0 ? {duplicates} : {})},
+    {approximate, scanned: considered.length},
+  )
 }

@@ -22,6 +22,11 @@ export interface ReplayCounts {
   /** Messages replayed per destination topic/queue. */
   destinations: Record<string, number>
   interrupted: boolean
+  /**
+   * Kafka: copies of a message this run already replayed (each consumer group that failed on it
+   * dead-lettered its own), moved past without a second replay. Absent when none.
+   */
+  duplicates?: number
 }
 
 export interface DlqSummary {

@@ -31,7 +31,8 @@ export const renderDlqList = (r: DlqListResult): string => {
 
 const origin = (m: DlqMessage): string => {
   const o = m.original
-  if (o.topic) return `${o.topic}${o.partition === undefined ? '' : `[${o.partition}]`}${o.offset === undefined ? '' : `@${o.offset}`}`
+  if (o.topic)
+    return `${o.topic}${o.partition === undefined ? '' : `[${o.partition}]`}${o.offset === undefined ? '' : `@${o.offset}`}${o.group === undefined ? '' : ` (group ${o.group})`}`
   return [o.queue && `queue ${o.queue}`, o.exchange !== undefined && `exchange "${o.exchange}"`, o.routingKey !== undefined && `routing key ${o.routingKey}`]
     .filter(Boolean)
     .join(', ')
@@ -65,7 +66,11 @@ const destinations = (d: Record<string, number>) =>
     .join(', ')
 
 export const renderDlqReplay = (r: ReplayResult): string => {
-  const skipped = r.skipped > 0 ? `; ${plural(r.skipped, 'message')} at --max-replays ${r.maxReplays} ${r.dryRun ? 'would stay' : 'left'} in ${r.dlq}` : ''
+  const skipped =
+    (r.skipped > 0 ? `; ${plural(r.skipped, 'message')} at --max-replays ${r.maxReplays} ${r.dryRun ? 'would stay' : 'left'} in ${r.dlq}` : '') +
+    (r.duplicates
+      ? `; ${r.duplicates} ${r.duplicates === 1 ? 'copy' : 'copies'} of a message replayed once (each consumer group that failed on it dead-lettered one) ${r.dryRun ? 'would be' : 'were'} moved past`
+      : '')
   if (r.dryRun) {
     const scanned = r.scanned !== undefined && r.scanned < r.replayed + r.skipped ? style.dim(` (skips counted among the first ${r.scanned})`) : ''
     return `Dry run: would replay ${plural(r.replayed, 'message')} of ${count(r.snapshot, r.approximate)} from ${r.dlq}${r.replayed > 0 ? ` to ${destinations(r.destinations)}` : ''}${skipped}${scanned}. Nothing changed.`
