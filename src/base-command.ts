@@ -102,14 +102,23 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
   }
 }
 
+const usageMessage = (message: string): string => {
+  const text = message.replace(/\nSee more help with --help$/, '')
+  const parsing = /^Parsing (--\S+)\s*\n\t/.exec(text)
+  if (!parsing) return text
+  const why = text.slice(parsing[0].length)
+  return why.includes(parsing[1]!) ? why : `${parsing[1]}: ${why}`
+}
+
 /** Presents any error once: a message and a hint on stderr (or a JSON error on stdout under --json). */
 export const presentError = (err: Error & {oclif?: {exit?: number}; parse?: unknown}, json: boolean, debug = false): number => {
   let error: MmError
   if (err instanceof MmError) error = err
   else if ((err as {code?: string}).code === 'EEXIT' && err.oclif?.exit !== undefined) return err.oclif.exit
   else if (err.parse !== undefined || err.name === 'CLIParseError' || (err.oclif?.exit === 2 && err.message) || /^Parsing --/.test(err.message))
-    // A flag's own parser (src/flags.ts) failing reads "Parsing --flag \n\t<why>": keep the why.
-    error = new UsageError(err.message.replace(/\nSee more help with --help$/, '').replace(/^Parsing --\S+\s*\n\t/, ''), 'see --help')
+    // A flag's parser failing reads "Parsing --flag \n\t<why>": keep the why, naming the flag
+    // when the why does not (oclif's own integer checks do not; src/flags.ts's parsers do).
+    error = new UsageError(usageMessage(err.message), 'see --help')
   else error = new MmError(err.message || String(err), 'this is a bug in mm; run with --log-level debug and report it')
 
   if (json) {

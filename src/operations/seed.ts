@@ -7,6 +7,10 @@ export interface SeedOptions {
   products: number
   /** Put seeded records back to their seed values (names, prices, stock). */
   reset: boolean
+  /** Told the records handled so far (customers, then products). */
+  onProgress?: (done: number) => void
+  /** Stops between two records: what was done is kept and counted. */
+  signal?: AbortSignal
 }
 
 export interface SeedCounts {
@@ -57,7 +61,9 @@ const listAll = async (api: Api, path: string): Promise<Record<string, unknown>[
 export const seed = async (o: SeedOptions): Promise<SeedResult> => {
   const result: SeedResult = {customers: {created: 0, found: 0, reset: 0}, products: {created: 0, found: 0, reset: 0}}
   const customers = new Map((await listAll(o.api, '/customers')).map((c) => [String(c.email).toLowerCase(), c]))
-  for (let i = 0; i < o.customers; i++) {
+  let done = 0
+  const step = () => o.onProgress?.(++done)
+  for (let i = 0; i < o.customers && !o.signal?.aborted; i++, step()) {
     const want = seedCustomer(i)
     const have = customers.get(want.email)
     if (!have) {
@@ -74,8 +80,9 @@ export const seed = async (o: SeedOptions): Promise<SeedResult> => {
       result.customers.reset++
     }
   }
+  if (o.signal?.aborted) return result
   const products = new Map((await listAll(o.api, '/products')).map((p) => [String(p.sku), p]))
-  for (let i = 0; i < o.products; i++) {
+  for (let i = 0; i < o.products && !o.signal?.aborted; i++, step()) {
     const want = seedProduct(i)
     const have = products.get(want.sku)
     if (!have) {

@@ -19,7 +19,13 @@ export default class LoadOrders extends BaseCommand<typeof LoadOrders> {
     "<%= config.bin %> load orders --total 200 --json --threshold 'p99<500ms' --threshold 'errors<1%'",
   ]
   static override flags = {
-    rate: Flags.integer({env: 'MM_LOAD_RATE', default: 20, min: 0, description: 'orders started per second (0 = as fast as --concurrency allows)'}),
+    rate: Flags.integer({
+      env: 'MM_LOAD_RATE',
+      default: 20,
+      min: 0,
+      max: 10_000,
+      description: 'orders started per second, at most 10,000 (0 = as fast as --concurrency allows)',
+    }),
     concurrency: Flags.integer({env: 'MM_LOAD_CONCURRENCY', default: 50, min: 1, description: 'orders in flight at most'}),
     duration: durationFlag({env: 'MM_LOAD_DURATION', exclusive: ['total'], min: 1000, description: 'how long to send (e.g. 30s); default 10s unless --total'}),
     total: Flags.integer({env: 'MM_LOAD_TOTAL', min: 1, exclusive: ['duration'], description: 'orders to send'}),

@@ -164,6 +164,9 @@ export const loadOrders = async (o: LoadOrdersOptions): Promise<LoadOrdersResult
     requested++
     if (inFlight >= o.concurrency) {
       dropped++
+      // A generator far behind its rate gets its overdue slots at once: without a turn of the event
+      // loop now and then, the responses it waits for (and Ctrl-C) would wait for the whole backlog.
+      if (dropped % 256 === 0) await new Promise((resolve) => setImmediate(resolve))
       continue
     }
     const measuredRun = Date.now() - started >= o.warmupMs

@@ -12,7 +12,7 @@ export const renderLoadOrders = (r: LoadOrdersResult): string => {
   const lat = Object.entries(r.latencyMs).map(([k, v]) => [k, `${v} ms`, r.readModelLagMs[k] === undefined ? '-' : `${r.readModelLagMs[k]} ms`])
   const errs = Object.entries(r.errors)
   const lines = [
-    `orders: ${r.completed} completed of ${r.requested} started in ${(r.durationMs / 1000).toFixed(1)}s — ${r.throughputPerSec}/s, errors ${r.errorRate}%`,
+    `orders: ${r.completed} completed of ${r.requested - r.dropped} started${r.dropped > 0 ? ` (${r.dropped} more asked for, not started: --concurrency reached)` : ''} in ${(r.durationMs / 1000).toFixed(1)}s — ${r.throughputPerSec}/s, errors ${r.errorRate}%`,
     '',
     "latency: POST /orders → PAID in the read model, and the read model's lag (pay answered → PAID in the read model):",
     table(['STAT', 'POST → PAID', 'READ-MODEL LAG'], lat),
