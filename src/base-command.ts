@@ -13,6 +13,7 @@ export type BaseArgs<T extends typeof Command> = Interfaces.InferredArgs<T['args
 
 /** Flags every command takes, each with its MM_* twin. */
 const baseFlags = {
+  help: Flags.help({char: 'h', helpGroup: 'GLOBAL', description: 'show this help'}),
   'data-dir': Flags.string({env: ENV.dataDir, helpGroup: 'GLOBAL', description: 'state, logs and data of the platform', default: undefined}),
   'log-level': Flags.string({env: ENV.logLevel, helpGroup: 'GLOBAL', options: ['debug', 'info', 'warn', 'error']}),
 }
