@@ -70,12 +70,16 @@ export const doctor = async (config: Config): Promise<DoctorResult> => {
   const state = store.read()
   const ours = new Set<number>(Object.values(state?.servers ?? {}).flatMap((s) => (s.pid ? [s.pid] : [])))
   if (state?.supervisor?.pid) ours.add(state.supervisor.pid)
+  // epmd runs as a daemon (init is its parent): while our RabbitMQ runs, the epmd on its port serves it.
+  const rabbitmqPid = state?.servers.rabbitmq?.pid
+  const ourEpmd = rabbitmqPid !== undefined && isAlive(rabbitmqPid)
   const wanted = [...NATIVE_SERVERS.flatMap((s) => s.ports.map((p) => ({server: s.name, port: p.standard}))), {server: 'gateway', port: config.httpPort}]
   for (const {server, port} of wanted) {
     if (port === 0) continue
-    const holders = listenersOn(port)
+    // One process listening on both IPv4 and IPv6 is one holder.
+    const holders = [...new Map(listenersOn(port).map((h) => [h.pid ?? h.address, h])).values()]
     if (holders.length === 0) continue
-    const mine = holders.some((h) => h.pid !== undefined && (ours.has(h.pid) || isChildOf(h.pid, ours)))
+    const mine = holders.some((h) => h.pid !== undefined && (ours.has(h.pid) || isChildOf(h.pid, ours) || (ourEpmd && /(^|\/)epmd\b/.test(h.command ?? ''))))
     if (mine) continue
     const who = holders.map((h) => (h.pid ? `pid ${h.pid} (${(h.command ?? '?').slice(0, 80)})` : `an unknown process on ${h.address}`)).join(', ')
     checks.push({

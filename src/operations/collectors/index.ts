@@ -42,6 +42,9 @@ const within = <T>(ms: number, what: string, work: Promise<T>): Promise<T> =>
  * Clients connect lazily and reconnect on their own; a server that is down shows as an error in
  * its part of the snapshot, never as a thrown error.
  */
+/** ioredis words an unreachable server as its own retry limit ("Reached the max retries per request limit"). */
+const redisError = (error: unknown): string => ((error as {name?: string}).name === 'MaxRetriesPerRequestError' ? 'Redis is unreachable' : errorMessage(error))
+
 export const createCollector = (
   endpoints: Endpoints,
   logger: Logger,
@@ -222,7 +225,7 @@ export const createCollector = (
         return k
       }),
       countedInTime(),
-      ingestStatus(getRedis(), ns, 5).catch((error: unknown) => ({error: errorMessage(error)})),
+      ingestStatus(getRedis(), ns, 5).catch((error: unknown) => ({error: redisError(error)})),
     ])
     const at = new Date().toISOString()
     const fresh = counted
