@@ -1,7 +1,7 @@
 import {Args, Flags} from '@oclif/core'
 
 import {BaseCommand} from '../base-command.js'
-import {ExitCode} from '../lib/errors.js'
+import {ExitCode, UsageError} from '../lib/errors.js'
 import {connect, CONNECT_SERVERS, type ConnectResult, type ConnectServer} from '../operations/connect.js'
 import {terminal} from '../ui/terminal.js'
 import {connectNotes, renderConnect} from '../ui/text/connect.js'
@@ -25,12 +25,19 @@ export default class Connect extends BaseCommand<typeof Connect> {
 
   public async run(): Promise<ConnectResult> {
     const {argv} = await this.parse(Connect)
+    const extra = (argv as string[]).slice(1)
+    // `mm connect postgres redis` would hand "redis" to psql: client arguments come after --.
+    if (extra.length > 0 && !this.argv.includes('--'))
+      throw new UsageError(
+        `mm connect takes one server, got ${(argv as string[]).join(' ')}`,
+        `arguments for the client go after --, e.g. mm connect ${this.args.server} -- ${extra.join(' ')}`,
+      )
     const run = !this.jsonEnabled() && (this.flags.exec || terminal().interactive)
     const result = await connect({
       config: this.mm,
       logger: this.logger,
       server: this.args.server as ConnectServer,
-      extra: (argv as string[]).slice(1),
+      extra,
       reveal: this.flags.reveal,
       run,
     })

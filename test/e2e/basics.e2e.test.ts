@@ -30,6 +30,36 @@ describe('mm basics (built CLI)', () => {
     expect(r.stderr).not.toMatch(/\n\s+at /) // no stack trace
   })
 
+  it('an unknown command is a usage error with the closest commands; an extra word is named as such', async () => {
+    const typo = await mm(['statu'], {cwd})
+    expect(typo.exitCode).toBe(2)
+    expect(typo.stderr).toContain('mm has no command "statu"')
+    expect(typo.stderr).toContain('did you mean mm status?')
+    const asJson = await mm(['bogus', '--json'], {cwd})
+    expect(asJson.exitCode).toBe(2)
+    expect(json<{error: {code: string; message: string}}>(asJson).error).toMatchObject({code: 'usage', message: 'mm has no command "bogus"'})
+    const extra = await mm(['dlq', 'list', 'extra'], {cwd})
+    expect(extra.exitCode).toBe(2)
+    expect(extra.stderr).toContain('mm dlq list takes no argument "extra"')
+    const connect = await mm(['connect', 'postgres', 'redis'], {cwd})
+    expect(connect.exitCode).toBe(2)
+    expect(connect.stderr).toContain('arguments for the client go after --')
+  })
+
+  it('mm help, help <command> and -h print help and exit 0', async () => {
+    for (const args of [['help'], ['help', 'dlq', 'replay'], ['status', '-h']]) {
+      const r = await mm(args, {cwd})
+      expect(r.exitCode, args.join(' ')).toBe(0)
+      expect(r.stdout, args.join(' ')).toContain('USAGE')
+    }
+  })
+
+  it('an integer flag out of range names the flag', async () => {
+    const r = await mm(['load', 'orders', '--rate', '20000'], {cwd})
+    expect(r.exitCode).toBe(2)
+    expect(r.stderr).toContain('--rate: Expected an integer less than or equal to 10000')
+  })
+
   it('a bad setting names the variable and the flag, exit 2, JSON error under --json', async () => {
     const r = await mm(['status', '--json'], {cwd, env: {MM_WAIT_TIMEOUT: 'soon'}})
     expect(r.exitCode).toBe(2)
