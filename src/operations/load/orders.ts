@@ -48,6 +48,8 @@ export interface LoadOrdersResult {
   slowest: {orderId: string; ms: number; traceIds: string[]}[]
   thresholds: {expr: string; ok: boolean; actual: number}[]
   warnings: string[]
+  /** Stopped early (Ctrl-C, SIGTERM): the orders in flight then are counted here, not as errors. */
+  interrupted: number | false
 }
 
 type Outcome = {ok: true; ms: number; lagMs: number; orderId: string; traceIds: string[]} | {ok: false; kind: string}
@@ -152,6 +154,7 @@ export const loadOrders = async (o: LoadOrdersOptions): Promise<LoadOrdersResult
   let dropped = 0
   let inFlight = 0
   let maxBehind = 0
+  let cutShort = 0
   const tasks = new Set<Promise<void>>()
   const watch = await createFeedWatch(o.redisUrl)
   for (;;) {
@@ -191,7 +194,9 @@ export const loadOrders = async (o: LoadOrdersOptions): Promise<LoadOrdersResult
               slowest.length = Math.min(slowest.length, EXEMPLARS)
             }
           }
-        } else errors[outcome.kind] = (errors[outcome.kind] ?? 0) + 1
+        } else if (o.signal.aborted)
+          cutShort++ // stopped waiting for it: not the platform's error
+        else errors[outcome.kind] = (errors[outcome.kind] ?? 0) + 1
         o.onProgress?.({started: requested, completed, errors: Object.values(errors).reduce((a, b) => a + b, 0), inFlight})
       })
     tasks.add(task)
@@ -201,7 +206,7 @@ export const loadOrders = async (o: LoadOrdersOptions): Promise<LoadOrdersResult
   await watch.close()
   const durationMs = Date.now() - started
   const errorCount = Object.values(errors).reduce((a, b) => a + b, 0) + dropped
-  const attempted = Math.max(1, requested)
+  const attempted = Math.max(1, requested - cutShort)
   const latencyMs: Record<string, number> = {}
   for (const p of o.percentiles) latencyMs[`p${p}`] = histogram.getValueAtPercentile(p)
   latencyMs.max = histogram.maxValue
@@ -247,5 +252,6 @@ export const loadOrders = async (o: LoadOrdersOptions): Promise<LoadOrdersResult
     slowest,
     thresholds,
     warnings,
+    interrupted: o.signal.aborted ? cutShort : false,
   }
 }

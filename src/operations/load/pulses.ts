@@ -44,6 +44,8 @@ export interface LoadPulsesResult {
   /** Exact totals of the valid pulses this run published, per key: what a flush must add. */
   totals: PulseTotal[]
   warnings: string[]
+  /** Stopped early (Ctrl-C, SIGTERM): fewer pulses than asked were published. */
+  interrupted: boolean
 }
 
 /** How long a run waits for RabbitMQ to come back before it gives up. */
@@ -215,5 +217,6 @@ export const loadPulses = async (o: LoadPulsesOptions): Promise<LoadPulsesResult
       .map(({milli, ...t}) => ({...t, used_amount: formatMilli(milli)}))
       .sort((a, b) => a.tenant.localeCompare(b.tenant) || a.product_sku.localeCompare(b.product_sku) || a.use_unity.localeCompare(b.use_unity)),
     warnings,
+    interrupted: o.signal.aborted,
   }
 }
