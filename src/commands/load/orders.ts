@@ -45,7 +45,7 @@ export default class LoadOrders extends BaseCommand<typeof LoadOrders> {
       min: 100,
       description: 'how long one order may wait to be reserved or to show as PAID',
     }),
-    seed: Flags.integer({env: 'MM_LOAD_SEED'}),
+    seed: Flags.integer({env: 'MM_LOAD_SEED', description: 'make the choice of customers and products reproducible'}),
   }
 
   public async run(): Promise<LoadOrdersResult> {
