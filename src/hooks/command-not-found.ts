@@ -20,7 +20,6 @@ const distance = (a: string, b: string): number => {
  */
 const hook: Hook<'command_not_found'> = async function (opts) {
   const ids = opts.config.commands.filter((c) => !c.hidden).map((c) => c.id)
-  const words = opts.id.split(':')
   const shown = (id: string) => `mm ${id.replaceAll(':', ' ')}`
   let error: UsageError
   const command = [...ids].sort((a, b) => b.length - a.length).find((id) => opts.id.startsWith(`${id}:`))
@@ -28,7 +27,7 @@ const hook: Hook<'command_not_found'> = async function (opts) {
     const extra = opts.id.slice(command.length + 1).replaceAll(':', ' ')
     error = new UsageError(`${shown(command)} takes no argument "${extra}"`, `see ${shown(command)} --help`)
   } else {
-    const asked = words.join(' ')
+    const asked = opts.id.replaceAll(':', ' ')
     const near = ids
       .map((id) => ({id, d: distance(asked, id.replaceAll(':', ' '))}))
       .filter((x) => x.d <= Math.max(1, Math.floor(asked.length / 3)))

@@ -4,8 +4,8 @@ import {StateStore} from '../infra/state.js'
 import type {Endpoints} from '../infra/types.js'
 import {UserError} from '../lib/errors.js'
 import type {Logger} from '../lib/logger.js'
-import {isAlive} from '../lib/proc.js'
 import {maskUrl} from '../lib/urls.js'
+import {runningGateway} from './api.js'
 
 export interface EnvResult {
   runtime: string
@@ -29,7 +29,7 @@ export const platformEnv = async (opts: {config: Config; logger: Logger; reveal:
       'start it with mm up -d (or set the MM_* URLs of external servers)',
     )
   const state = new StateStore(config.dataDir).read()
-  const gateway = config.apiUrl ?? (state?.supervisor && isAlive(state.supervisor.pid) ? state.supervisor.http : undefined)
+  const gateway = runningGateway(config)
   return {
     runtime: state && Object.keys(state.servers).length > 0 ? state.runtime : 'external',
     masked: !opts.reveal,

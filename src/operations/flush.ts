@@ -2,11 +2,10 @@ import {Redis} from 'ioredis'
 
 import type {Config} from '../config/index.js'
 import {resolveEndpoints} from '../infra/platform.js'
-import {StateStore} from '../infra/state.js'
 import {errorMessage, UserError} from '../lib/errors.js'
 import {createApi} from '../lib/http.js'
 import type {Logger} from '../lib/logger.js'
-import {isAlive} from '../lib/proc.js'
+import {runningGateway} from './api.js'
 import {createPool} from '../../services/shared/db.js'
 import {flushNow, type FlushResult} from '../../services/ingest/index.js'
 
@@ -35,8 +34,7 @@ export const flush = async (config: Config, logger: Logger): Promise<CliFlushRes
 
 /** The gateway's answer to POST /ingest/flush, or undefined when no runner flushed. */
 const flushByRunner = async (config: Config, logger: Logger): Promise<FlushResult | undefined> => {
-  const state = new StateStore(config.dataDir).read()
-  const gateway = config.apiUrl ?? (state?.supervisor && isAlive(state.supervisor.pid) ? state.supervisor.http : undefined)
+  const gateway = runningGateway(config)
   if (!gateway) return undefined
   try {
     const res = await createApi(gateway).request<FlushResult>('POST', '/ingest/flush', undefined, {}, {timeoutMs: RUNNER_FLUSH_TIMEOUT_MS})
