@@ -6,7 +6,7 @@ import type {Logger} from '../../lib/logger.js'
 import {type DlqEntry, replayGroupOf, transactionalIdOf} from './catalog.js'
 import {kafkaRanges, type KafkaRange, readRanges} from './kafka-read.js'
 import {waitVisible} from './kafka-visible.js'
-import {headerText, kafkaOriginal, replayCountOf, REPLAY_COUNT_HEADER, withReplayCount} from './messages.js'
+import {headerText, kafkaOriginal, originalMessageId, replayCountOf, REPLAY_COUNT_HEADER, withReplayCount} from './messages.js'
 import {batchSizeFor, createRateLimiter} from './rate.js'
 import type {ReplayCounts, ReplayOptions} from './types.js'
 
@@ -160,8 +160,7 @@ export const replayKafka = async (ctx: KafkaCtx, ends: Map<number, bigint>, opts
               },
               ctx.entry.source,
             )
-            const id =
-              original.offset === undefined || original.partition === undefined ? undefined : `${original.topic}/${original.partition}/${original.offset}`
+            const id = originalMessageId(original)
             if (id !== undefined && replayedOriginals.has(id)) pending.duplicates++
             else {
               if (id !== undefined) replayedOriginals.add(id)

@@ -130,6 +130,13 @@ export const kafkaOriginal = (headers: Record<string, string>, source: string): 
   group: headers['x-consumer-group'] || undefined,
 })
 
+/**
+ * The message a Kafka dead letter is a copy of (topic/partition/offset), or undefined when its
+ * headers do not say: each consumer group that failed on one message dead-letters its own copy.
+ */
+export const originalMessageId = (o: {topic?: string; partition?: number; offset?: string}): string | undefined =>
+  o.topic === undefined || o.partition === undefined || o.offset === undefined ? undefined : `${o.topic}/${o.partition}/${o.offset}`
+
 /** Where a RabbitMQ dead letter came from: mm's x-original-* headers, else x-death, else the DLQ's queue. */
 export const rabbitOriginal = (headers: Record<string, string>, xDeath: unknown, source: string): {queue: string; exchange?: string; routingKey?: string} => {
   const death = firstDeath(xDeath)

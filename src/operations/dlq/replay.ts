@@ -3,7 +3,7 @@ import {entryFor, withKafka, withRabbit} from './clients.js'
 import {summarizeKafka} from './kafka-peek.js'
 import {kafkaRanges, offsetsPending} from './kafka-read.js'
 import {replayKafka} from './kafka-write.js'
-import type {DlqMessage} from './messages.js'
+import {type DlqMessage, originalMessageId} from './messages.js'
 import {peekRabbit, rabbitCount, replayRabbit} from './rabbit.js'
 import {type DlqPlan, DRY_RUN_SCAN_LIMIT, SCAN_LIMIT, type ReplayCounts, type ReplayOptions, type ReplayResult} from './types.js'
 
@@ -96,8 +96,7 @@ const dryRun = (
   let duplicates = 0
   const originals = new Set<string>() // as replayKafka: each original message once
   for (const m of considered) {
-    const o = m.original
-    const id = entry.broker === 'kafka' && o.offset !== undefined && o.partition !== undefined ? `${o.topic}/${o.partition}/${o.offset}` : undefined
+    const id = entry.broker === 'kafka' ? originalMessageId(m.original) : undefined
     if (m.replayCount >= opts.maxReplays) skipped++
     else if (id !== undefined && originals.has(id)) duplicates++
     else {
